@@ -1,0 +1,3 @@
+from exhibits.cli import main
+
+main()

@@ -1,0 +1,150 @@
+"""The access decision, in one place.
+
+Everything that decides whether a person may do something to a case or an exhibit comes
+through here: force roles, assignments to the case, exclusions from it, and restrictions
+of sensitive exhibits to named people. Partner shares (the case-file capability) add
+their grants in ``case_standing``; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exhibits.access.models import CaseAssignment, CaseExclusion, ExhibitAccess
+from exhibits.access.permissions import (
+    FORCE_WIDE,
+    Assignment,
+    Permission,
+    Role,
+    assignment_grants,
+    role_grants,
+)
+from exhibits.hooks import plugin_manager
+
+
+@dataclass(frozen=True)
+class CaseStanding:
+    """A person's part in one case: what they were assigned, and whether they are kept out."""
+
+    assignments: frozenset[Assignment]
+    excluded: bool = False
+    granted: frozenset[Permission] = frozenset()  # held otherwise, e.g. through a partner's share
+
+    @property
+    def effective(self) -> frozenset[Assignment]:
+        return frozenset() if self.excluded else self.assignments
+
+
+NO_STANDING = CaseStanding(frozenset())
+
+
+def case_standing(
+    session: Session, user_id: str, case_id: str, roles: frozenset[Role] = frozenset()
+) -> CaseStanding:
+    assignments = frozenset(
+        Assignment(role)
+        for role in session.scalars(
+            select(CaseAssignment.role).where(
+                CaseAssignment.case_id == case_id,
+                CaseAssignment.user_id == user_id,
+                CaseAssignment.revoked_at.is_(None),
+            )
+        )
+    )
+    excluded = is_excluded(session, user_id, case_id)
+    granted: set[Permission] = set()
+    for found in plugin_manager().hook.exhibits_case_grants(
+        session=session, user_id=user_id, roles=roles, case_id=case_id
+    ):
+        granted.update(found or ())
+    return CaseStanding(assignments, excluded, frozenset(granted))
+
+
+def is_excluded(session: Session, user_id: str, case_id: str) -> bool:
+    return (
+        session.scalar(
+            select(CaseExclusion.id)
+            .where(
+                CaseExclusion.case_id == case_id,
+                CaseExclusion.user_id == user_id,
+                CaseExclusion.lifted_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def decide(roles: frozenset[Role], standing: CaseStanding | None, permission: Permission) -> bool:
+    """Deny by default: a force-wide permission comes from a role, a case-scoped one from an
+    assignment to the case that is not cancelled by an exclusion."""
+    if permission in FORCE_WIDE:
+        return role_grants(roles, permission)
+    if standing is None or standing.excluded:
+        return False
+    return permission in standing.granted or assignment_grants(standing.effective, permission)
+
+
+def visible_case_ids(session: Session, user_id: str) -> set[str]:
+    assigned = set(
+        session.scalars(
+            select(CaseAssignment.case_id).where(
+                CaseAssignment.user_id == user_id, CaseAssignment.revoked_at.is_(None)
+            )
+        )
+    )
+    if not assigned:
+        return assigned
+    excluded = set(
+        session.scalars(
+            select(CaseExclusion.case_id).where(
+                CaseExclusion.user_id == user_id, CaseExclusion.lifted_at.is_(None)
+            )
+        )
+    )
+    return assigned - excluded
+
+
+def named_on(session: Session, user_id: str, exhibit_id: str) -> bool:
+    return (
+        session.scalar(
+            select(ExhibitAccess.id)
+            .where(
+                ExhibitAccess.exhibit_id == exhibit_id,
+                ExhibitAccess.user_id == user_id,
+                ExhibitAccess.revoked_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def may_see_exhibit(session: Session, user_id: str, exhibit_id: str, restricted: bool) -> bool:
+    """An unrestricted exhibit is visible to whoever may read its case; a restricted one only
+    to the people named on it."""
+    return not restricted or named_on(session, user_id, exhibit_id)
+
+
+def hidden_exhibit_ids(session: Session, user_id: str, case_id: str) -> set[str]:
+    """Restricted exhibits of a case that this person is not named on."""
+    from exhibits.evidence.models import Exhibit
+
+    restricted = set(
+        session.scalars(select(Exhibit.id).where(Exhibit.case_id == case_id, Exhibit.restricted.is_(True)))
+    )
+    if not restricted:
+        return restricted
+    named = set(
+        session.scalars(
+            select(ExhibitAccess.exhibit_id).where(
+                ExhibitAccess.exhibit_id.in_(restricted),
+                ExhibitAccess.user_id == user_id,
+                ExhibitAccess.revoked_at.is_(None),
+            )
+        )
+    )
+    return restricted - named

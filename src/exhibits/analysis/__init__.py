@@ -1,0 +1,1 @@
+"""Analysis of evidence content: transcripts, OCR, entities, and people's corrections."""

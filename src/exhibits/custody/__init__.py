@@ -1,0 +1,1 @@
+"""Custody: the append-only, tamper-evident log of everything done to evidence."""

@@ -1,0 +1,1 @@
+"""Records: SQLAlchemy 2 models, engines, the single writer and migrations."""

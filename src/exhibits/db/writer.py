@@ -1,0 +1,197 @@
+"""The single writer: every change to the records goes through here.
+
+Units of work are functions of a ``WriteContext``. One thread per process runs them in
+batches inside a single transaction (each unit in its own savepoint, so one failure does
+not spoil the others), appends the custody events they staged, signs the new log head and
+commits once: group commit, one fsync for many writers. Across processes the database
+lock (SQLite BEGIN IMMEDIATE, PostgreSQL row lock on the log head) keeps appends serial.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from exhibits.custody.events import EventDraft
+from exhibits.db.engine import Database
+from exhibits.faults import fault_point
+
+T = TypeVar("T")
+LINGER_SECONDS = 0.0005
+log = logging.getLogger(__name__)
+_STOP = object()
+
+
+class Finaliser(Protocol):
+    def __call__(self, session: Session, drafts: list[EventDraft], flags: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class WriteContext:
+    """What a unit of work may touch: the session, and the events it stages."""
+
+    session: Session
+    events: list[EventDraft] = field(default_factory=list)
+    after_commit_callbacks: list[Callable[[], None]] = field(default_factory=list)
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, draft: EventDraft) -> EventDraft:
+        self.events.append(draft)
+        return draft
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.after_commit_callbacks.append(callback)
+
+
+@dataclass
+class _Job:
+    fn: Callable[[WriteContext], Any] | None
+    drafts: list[EventDraft] = field(default_factory=list)  # events-only jobs: no savepoint needed
+    future: Future = field(default_factory=Future)
+
+
+class Writer:
+    def __init__(
+        self,
+        db: Database,
+        finalise: Finaliser,
+        *,
+        prepare: Callable[[Session], object] | None = None,
+        max_batch: int = 256,
+    ) -> None:
+        self.db = db
+        self.finalise = finalise
+        self.prepare = prepare  # run first in each batch: takes the cross-process write lock
+        self.max_batch = max_batch
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._last_batch = 0
+
+    def run(self, fn: Callable[[WriteContext], T]) -> T:
+        """Run a unit of work and return its result once it is durably committed."""
+        return self._submit(_Job(fn))
+
+    def append(self, drafts: list[EventDraft]) -> list[EventDraft]:
+        """Append events that record no other change (consultations): the cheap path."""
+        self._submit(_Job(None, drafts))
+        return drafts
+
+    def _submit(self, job: _Job) -> Any:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("a unit of work cannot start another one")
+        self._ensure_thread()
+        self._queue.put(job)
+        return job.future.result()
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="exhibits-writer", daemon=True)
+                self._thread.start()
+
+    def close(self) -> None:
+        with self._lock:
+            thread = self._thread
+            self._thread = None
+        if thread is not None and thread.is_alive():
+            self._queue.put(_STOP)
+            thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            stop = False
+            # Group commit: when the last batch showed concurrent writers, wait a moment for
+            # their next units so that one fsync serves them all.
+            linger = LINGER_SECONDS if self._last_batch > 1 else 0.0
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get(timeout=linger) if linger else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                batch.append(more)
+            self._last_batch = len(batch)
+            self._execute(batch)
+            if stop:
+                return
+
+    def _execute(self, batch: list[_Job]) -> None:
+        if all(job.fn is None for job in batch):
+            self._append_only(batch)
+            return
+        done: list[tuple[_Job, WriteContext, Any]] = []
+        failed: list[tuple[_Job, BaseException]] = []
+        session = self.db.write_sessions()
+        try:
+            with session.begin():
+                if self.prepare is not None:
+                    self.prepare(session)
+                for job in batch:
+                    ctx = WriteContext(session, list(job.drafts))
+                    if job.fn is None:
+                        done.append((job, ctx, job.drafts))
+                        continue
+                    try:
+                        with session.begin_nested():
+                            result = job.fn(ctx)
+                            session.flush()
+                        done.append((job, ctx, result))
+                    except Exception as exc:  # the unit's own failure: report it to its caller
+                        failed.append((job, exc))
+                drafts = [draft for _, ctx, _ in done for draft in ctx.events]
+                flags: dict[str, Any] = {}
+                for _, ctx, _ in done:
+                    flags.update(ctx.flags)
+                if drafts or flags:
+                    self.finalise(session, drafts, flags)
+            fault_point("log.committed")
+        except Exception as exc:  # the batch could not commit: nobody's work is durable
+            already = {id(job) for job, _ in failed}
+            failed.extend((job, exc) for job in batch if id(job) not in already)
+            done = []
+        finally:
+            session.close()
+        for job, exc in failed:
+            job.future.set_exception(exc)
+        self._acknowledge(done)
+
+    def _append_only(self, batch: list[_Job]) -> None:
+        """A batch of events that record no other change (consultations): the log's own
+        Core statements on a plain connection, without an ORM session."""
+        drafts = [draft for job in batch for draft in job.drafts]
+        try:
+            with self.db.write_engine.begin() as connection:
+                if self.prepare is not None:
+                    self.prepare(connection)  # type: ignore[arg-type]
+                self.finalise(connection, drafts, {})  # type: ignore[arg-type]
+            fault_point("log.committed")
+        except Exception as exc:  # nothing in the batch is durable
+            for job in batch:
+                job.future.set_exception(exc)
+            return
+        for job in batch:
+            job.future.set_result(job.drafts)
+
+    @staticmethod
+    def _acknowledge(done: list[tuple[_Job, WriteContext, Any]]) -> None:
+        for job, ctx, result in done:
+            job.future.set_result(result)
+            for callback in ctx.after_commit_callbacks:
+                try:
+                    callback()
+                except Exception:  # after-commit work must never undo an acknowledgement
+                    log.exception("after-commit callback failed")

@@ -1,0 +1,24 @@
+"""Content type from the bytes themselves (libmagic), never from the file name."""
+
+from __future__ import annotations
+
+import functools
+
+FALLBACK = "application/octet-stream"
+
+
+@functools.cache
+def _magic():
+    import magic
+
+    return magic.Magic(mime=True)
+
+
+def sniff_mime(head: bytes) -> str:
+    if not head:
+        return FALLBACK
+    try:
+        value = _magic().from_buffer(head)
+    except Exception:  # libmagic gives up on some inputs; the bytes are still evidence
+        return FALLBACK
+    return value if value and "/" in value else FALLBACK

@@ -1,0 +1,1 @@
+"""Processing: background jobs that describe, convert and analyse content."""

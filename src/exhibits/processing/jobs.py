@@ -1,0 +1,323 @@
+"""Job state in the database: planning, claiming with a lease, and finishing.
+
+Every function here runs inside a unit of work (``vault.write``), so each state change
+commits with whatever else that unit records. Claims are safe across processes and
+machines because units of work are serial (the writer takes the database's write lock),
+and a lease token makes sure only the current holder of a job can finish it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from exhibits.ids import new_id
+from exhibits.processing.models import FINISHED, Job, JobDependency, JobStatus
+from exhibits.processing.registry import Registry
+
+INGEST_PRIORITY = 0
+REPROCESS_PRIORITY = -10  # catching up never holds up newly arrived evidence
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: str
+    token: str
+    sha256: str
+    processor: str
+    version: str
+    params: dict[str, Any]
+    params_hash: str
+    mime_type: str
+    queue: str
+    attempts: int
+    dependencies: dict[str, str] = field(default_factory=dict)  # processor name -> job id
+
+
+def plan_jobs(
+    session: Session,
+    registry: Registry,
+    sha256: str,
+    mime_type: str,
+    now: datetime,
+    *,
+    only: Iterable[str] | None = None,
+    priority: int = INGEST_PRIORITY,
+    requested_by: str | None = None,
+) -> list[Job]:
+    """Make sure every applicable job exists for this content; return the new jobs that
+    can run straight away (to be dispatched after commit)."""
+    ready: list[Job] = []
+    by_name: dict[str, Job] = {}
+    for planned in registry.plan(mime_type, only):
+        job = session.scalar(
+            select(Job).where(
+                Job.sha256 == sha256,
+                Job.processor == planned.name,
+                Job.version == planned.processor.version,
+                Job.params_hash == planned.params_hash,
+            )
+        )
+        if job is None:
+            job = Job(
+                id=new_id(),
+                sha256=sha256,
+                processor=planned.name,
+                version=planned.processor.version,
+                params=planned.params,
+                params_hash=planned.params_hash,
+                mime_type=mime_type,
+                queue=planned.queue,
+                priority=priority,
+                status=JobStatus.PENDING,
+                attempts=0,
+                warnings=[],
+                created_at=now,
+                requested_by=requested_by,
+            )
+            session.add(job)
+            session.flush()
+            dependencies = [by_name[d] for d in planned.processor.depends_on if d in by_name]
+            for dependency in dependencies:
+                session.add(JobDependency(job_id=job.id, depends_on=dependency.id))
+            failed = [d for d in dependencies if d.status == JobStatus.FAILED]
+            if failed:
+                _finish_dependant(job, failed[0], now)
+            elif all(d.status in (JobStatus.DONE, JobStatus.SKIPPED) for d in dependencies):
+                job.ready_at = now
+                ready.append(job)
+        by_name[planned.name] = job
+    return ready
+
+
+def claim(
+    session: Session,
+    registry: Registry,
+    owner: str,
+    now: datetime,
+    *,
+    lease_seconds: int,
+    max_attempts: int,
+    queues: Iterable[str] | None = None,
+    job_id: str | None = None,
+) -> ClaimedJob | None:
+    """Take the most urgent job this worker can run, or the given one, with a fresh lease."""
+    known = registry.known()
+    if not known:
+        return None
+    blocked = aliased(Job)
+    unmet = exists(  # a skipped dependency is met: it simply has nothing to offer
+        select(JobDependency.job_id)
+        .join(blocked, blocked.id == JobDependency.depends_on)
+        .where(JobDependency.job_id == Job.id, blocked.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
+    )
+    runnable = or_(
+        and_(
+            Job.status == JobStatus.PENDING,
+            or_(Job.not_before.is_(None), Job.not_before <= now),
+            ~unmet,
+        ),
+        and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
+    )
+    query = select(Job).where(
+        runnable, or_(false(), *[and_(Job.processor == n, Job.version == v) for n, v in known])
+    )
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
+    if queues is not None:
+        query = query.where(Job.queue.in_(list(queues)))
+    query = query.order_by(Job.priority.desc(), Job.created_at, Job.id).limit(8)
+    while True:
+        candidates = list(session.scalars(query))
+        if not candidates:
+            return None
+        for job in candidates:
+            if job.status == JobStatus.RUNNING and job.attempts >= max_attempts:
+                fail(
+                    session,
+                    job,
+                    now,
+                    f"stopped {job.attempts} times while processing (the worker was killed, lost or "
+                    "crashed each time)",
+                )
+                continue
+            return _take(session, job, owner, now, lease_seconds)
+
+
+def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: int) -> ClaimedJob:
+    job.status = JobStatus.RUNNING
+    job.attempts += 1
+    job.lease_owner = owner[:200]
+    job.lease_token = uuid.uuid4().hex
+    job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    job.started_at = now
+    job.error = None
+    dependencies = dict(
+        session.execute(
+            select(Job.processor, Job.id)
+            .join(JobDependency, JobDependency.depends_on == Job.id)
+            .where(JobDependency.job_id == job.id)
+        ).all()
+    )
+    return ClaimedJob(
+        id=job.id,
+        token=job.lease_token,
+        sha256=job.sha256,
+        processor=job.processor,
+        version=job.version,
+        params=dict(job.params or {}),
+        params_hash=job.params_hash,
+        mime_type=job.mime_type,
+        queue=job.queue,
+        attempts=job.attempts,
+        dependencies=dependencies,
+    )
+
+
+def held(session: Session, job_id: str, token: str) -> Job | None:
+    """The job, if this claim still holds it (another worker may have taken it over)."""
+    job = session.get(Job, job_id)
+    if job is None or job.status != JobStatus.RUNNING or job.lease_token != token:
+        return None
+    return job
+
+
+def extend_lease(session: Session, job_id: str, token: str, now: datetime, lease_seconds: int) -> bool:
+    job = held(session, job_id, token)
+    if job is None:
+        return False
+    job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    return True
+
+
+def _release(job: Job, status: JobStatus, now: datetime) -> None:
+    job.status = status
+    job.finished_at = now
+    job.lease_owner = None
+    job.lease_token = None
+    job.lease_expires_at = None
+
+
+def complete(session: Session, job: Job, now: datetime, run_seconds: float, warnings: list[str]) -> list[Job]:
+    """Mark a job done; return the dependants that can now run."""
+    _release(job, JobStatus.DONE, now)
+    job.run_seconds = run_seconds
+    job.warnings = warnings
+    return _released(session, job, now)
+
+
+def _released(session: Session, job: Job, now: datetime) -> list[Job]:
+    """Dependants of a finished job whose dependencies are now all met."""
+    ready = []
+    for dependant in _dependants(session, job.id):
+        if dependant.status != JobStatus.PENDING:
+            continue
+        others = session.scalars(
+            select(Job.status)
+            .join(JobDependency, JobDependency.depends_on == Job.id)
+            .where(JobDependency.job_id == dependant.id)
+        )
+        if all(s in (JobStatus.DONE, JobStatus.SKIPPED) for s in others):
+            dependant.ready_at = now
+            ready.append(dependant)
+    return ready
+
+
+def fail(session: Session, job: Job, now: datetime, reason: str, run_seconds: float | None = None) -> None:
+    _release(job, JobStatus.FAILED, now)
+    job.error = reason
+    job.run_seconds = run_seconds
+    _cascade(session, job, now)
+
+
+def skip(
+    session: Session, job: Job, now: datetime, reason: str, run_seconds: float | None = None
+) -> list[Job]:
+    """The job did not apply after all: its dependants run without it. Returns those now ready."""
+    _release(job, JobStatus.SKIPPED, now)
+    job.error = reason
+    job.run_seconds = run_seconds
+    return _released(session, job, now)
+
+
+def retry_later(session: Session, job: Job, now: datetime, reason: str, delay_seconds: float) -> None:
+    """Put a job back after a run cut short (crash), to be tried again after a back-off."""
+    job.status = JobStatus.PENDING
+    job.error = reason
+    job.lease_owner = None
+    job.lease_token = None
+    job.lease_expires_at = None
+    job.not_before = now + timedelta(seconds=delay_seconds)
+    job.ready_at = job.not_before
+
+
+def _finish_dependant(dependant: Job, dependency: Job, now: datetime) -> None:
+    _release(dependant, JobStatus.FAILED, now)
+    dependant.error = f"not run: it needs {dependency.processor}, which failed ({dependency.error})"
+
+
+def _cascade(session: Session, job: Job, now: datetime) -> None:
+    for dependant in _dependants(session, job.id):
+        if dependant.status == JobStatus.PENDING:
+            _finish_dependant(dependant, job, now)
+            _cascade(session, dependant, now)
+
+
+def _dependants(session: Session, job_id: str) -> list[Job]:
+    return list(
+        session.scalars(
+            select(Job)
+            .join(JobDependency, JobDependency.job_id == Job.id)
+            .where(JobDependency.depends_on == job_id)
+            .order_by(Job.created_at)
+        )
+    )
+
+
+def reopen(session: Session, job: Job, now: datetime, requested_by: str | None) -> list[Job]:
+    """Run a failed or skipped job again (and the dependants it held back)."""
+    job.status = JobStatus.PENDING
+    job.attempts = 0
+    job.error = None
+    job.warnings = []
+    job.not_before = None
+    job.started_at = job.finished_at = None
+    job.run_seconds = None
+    job.requested_by = requested_by
+    unmet = session.scalar(
+        select(Job.id)
+        .join(JobDependency, JobDependency.depends_on == Job.id)
+        .where(JobDependency.job_id == job.id, Job.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
+        .limit(1)
+    )
+    ready = []
+    job.ready_at = None
+    if unmet is None:
+        job.ready_at = now
+        ready.append(job)
+    for dependant in _dependants(session, job.id):
+        held_back = (dependant.error or "").startswith("not run:")
+        if dependant.status == JobStatus.FAILED and held_back:
+            reopen(session, dependant, now, requested_by)  # waits for this job: never ready yet
+    return ready
+
+
+def unfinished_count(session: Session, known: list[tuple[str, str]], queues: Iterable[str] | None) -> int:
+    """Jobs this worker could still be asked to run (pending or running)."""
+    from sqlalchemy import func
+
+    if not known:
+        return 0
+    query = select(func.count()).where(
+        Job.status.notin_([str(s) for s in FINISHED]),
+        or_(*[and_(Job.processor == n, Job.version == v) for n, v in known]),
+    )
+    if queues is not None:
+        query = query.where(Job.queue.in_(list(queues)))
+    return session.scalar(query) or 0

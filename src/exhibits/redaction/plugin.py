@@ -1,0 +1,59 @@
+"""Redaction as a built-in plugin: its tables and commands."""
+
+from __future__ import annotations
+
+from exhibits.hooks import hookimpl
+
+
+@hookimpl
+def exhibits_models():
+    from exhibits.redaction import models
+
+    return models
+
+
+@hookimpl
+def exhibits_cli(app) -> None:
+    from exhibits.redaction.cli import register
+
+    register(app)
+
+
+@hookimpl
+def exhibits_processors():
+    from exhibits.redaction.processors import FaceProposals, PlateReads
+
+    return [FaceProposals, PlateReads]
+
+
+@hookimpl
+def exhibits_derivatives(session, exhibit_ids):
+    """Rendered redactions, with the purpose of their set, for the case file and bundles."""
+    from sqlalchemy import select
+
+    from exhibits.casefile.derivatives import DerivativeInfo
+    from exhibits.evidence.models import Blob
+    from exhibits.redaction.models import RedactionRender, RedactionSet
+
+    rows = session.execute(
+        select(RedactionRender, RedactionSet.purpose, Blob.size)
+        .join(RedactionSet, RedactionSet.id == RedactionRender.set_id)
+        .join(Blob, Blob.sha256 == RedactionRender.sha256)
+        .where(RedactionRender.exhibit_id.in_(list(exhibit_ids)), Blob.disposed_at.is_(None))
+    )
+    return [
+        DerivativeInfo(
+            exhibit_id=render.exhibit_id,
+            sha256=render.sha256,
+            parent_sha256=render.parent_sha256,
+            kind="redacted",
+            mime_type=render.mime_type,
+            size=size,
+            tool=render.tool,
+            tool_version=render.tool_version,
+            created_at=render.at,
+            purpose=purpose,
+            label=f"redacted copy for {purpose} (set version {render.version})",
+        )
+        for render, purpose, size in rows
+    ]

@@ -1,0 +1,1 @@
+"""Following regions through video: detections linked into tracks, and assisted tracking."""

@@ -1,0 +1,1 @@
+"""Search across everything a user may see, and links between cases."""

@@ -1,0 +1,153 @@
+"""Blobs on the local filesystem: ``<root>/sha256/ab/cd/<sha256>``, read-only once stored.
+
+A blob is written to a temporary file on the same filesystem, fsynced, then linked into
+place with ``link(2)``, which refuses to replace an existing name: stored content can never
+be overwritten, and a crash leaves either no blob or a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from exhibits.errors import NotFound
+from exhibits.faults import fault_point
+from exhibits.storage.base import IngestResult, Progress, Pump, hash_stream, is_sha256
+
+TMP_PREFIX = "ingest-"
+SYNC_EVERY = 128 * 2**20
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, tmp_dir: Path) -> None:
+        self.root = root
+        self.tmp_dir = tmp_dir
+
+    def path(self, sha256: str) -> Path:
+        if not is_sha256(sha256):
+            raise NotFound("not a SHA-256 content hash")
+        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+
+    def ingest(
+        self,
+        source: BinaryIO,
+        *,
+        limit: int,
+        progress: Progress | None = None,
+        expected_sha256: str | None = None,
+    ) -> IngestResult:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.tmp_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            pump = Pump(limit, progress)
+            unsynced = 0
+
+            def write(chunk: memoryview) -> None:
+                nonlocal unsynced
+                while chunk:
+                    written = os.write(fd, chunk)
+                    chunk = chunk[written:]
+                    unsynced += written
+                # Flush as we go, while the other thread hashes: the final fdatasync then
+                # finds little left to write, instead of the whole file at once.
+                if unsynced >= SYNC_EVERY:
+                    os.fdatasync(fd)
+                    unsynced = 0
+
+            pump.run(source, write)
+            pump.check(expected_sha256)
+            os.fdatasync(fd)
+            os.close(fd)
+            fd = -1
+            fault_point("ingest.temp_written")
+            created = self._place(tmp, pump.sha256)
+            fault_point("ingest.renamed")
+            return IngestResult(pump.sha256, pump.size, pump.head, created)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def _place(self, tmp: Path, sha256: str) -> bool:
+        final = self.path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            return False  # identical content is already stored; it is never replaced
+        _fsync_dir(final.parent)
+        return True
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError as exc:
+            raise NotFound(f"content {sha256} is not in the store") from exc
+
+    def open(self, sha256: str) -> BinaryIO:
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError as exc:
+            raise NotFound(f"content {sha256} is not in the store") from exc
+
+    def read_range(self, sha256: str, start: int, length: int) -> bytes:
+        with self.open(sha256) as handle:
+            handle.seek(start)
+            return handle.read(length)
+
+    def rehash(self, sha256: str, progress: Progress | None = None) -> str:
+        with self.open(sha256) as handle:
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            return hash_stream(handle, progress)
+
+    def delete(self, sha256: str) -> None:
+        path = self.path(sha256)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            _fsync_dir(path.parent)
+
+    def iter_hashes(self) -> Iterator[str]:
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return
+        for first in sorted(base.iterdir()):
+            for second in sorted(first.iterdir()):
+                for blob in sorted(second.iterdir()):
+                    if is_sha256(blob.name):
+                        yield blob.name
+
+    def local_path(self, sha256: str) -> str | None:
+        path = self.path(sha256)
+        return str(path) if path.is_file() else None
+
+    def cleanup_temporary(self, older_than_seconds: float) -> int:
+        if not self.tmp_dir.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for entry in self.tmp_dir.glob(f"{TMP_PREFIX}*"):
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+        return removed

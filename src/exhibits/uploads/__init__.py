@@ -1,0 +1,1 @@
+"""Resumable uploads (tus 1.0): partial bytes kept aside until complete, then ingested as evidence."""

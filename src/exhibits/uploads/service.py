@@ -1,0 +1,378 @@
+"""Resumable uploads: bytes arrive in pieces, over days if need be, into the vault's tmp area;
+only when the last byte is in does the whole file go through ``vault.evidence.ingest_stream``
+(hashed, stored content-addressed, recorded in the custody log) like any other ingest.
+
+Partial bytes are never evidence: they are not in the blob store, no exhibit points at them,
+and they are removed when the upload completes, is terminated or expires. The offset is the
+size of the partial file after fsync, so a crash never claims bytes that are not on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+
+from exhibits.access.permissions import Permission
+from exhibits.access.principal import Principal
+from exhibits.clock import iso_utc, parse_iso
+from exhibits.db.writer import WriteContext
+from exhibits.errors import Conflict, ExhibitsError, InvalidInput, NotFound, TooLarge
+from exhibits.evidence.service import IngestRequest
+from exhibits.ids import new_id
+from exhibits.storage.base import is_sha256
+from exhibits.uploads.models import Upload
+from exhibits.uploads.tus import CHECKSUM_ALGORITHMS, ChecksumMismatch, OffsetMismatch
+
+if TYPE_CHECKING:
+    from exhibits.vault import Vault
+
+CHUNK = 1024 * 1024
+PART_SUFFIX = ".part"
+
+
+class UploadGone(ExhibitsError):
+    kind = "upload-gone"
+    status = 410
+    exit_code = 3
+
+
+class UploadSettings(BaseModel):
+    """``[uploads]`` in exhibits.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_bytes: int | None = Field(default=None, ge=1)  # default: the vault's max_ingest_bytes
+    expiry_hours: float = Field(default=24, gt=0)  # since the last byte arrived
+    cleanup_minutes: float = Field(default=10, gt=0)
+
+
+@dataclass(frozen=True)
+class UploadView:
+    id: str
+    length: int
+    offset: int
+    status: str
+    metadata: dict[str, str]
+    created_at: datetime
+    expires_at: datetime
+    sha256: str | None
+    media_id: str | None
+    exhibit_id: str | None
+    ref: str | None
+    problem: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "length": self.length,
+            "offset": self.offset,
+            "status": self.status,
+            "metadata": self.metadata,
+            "created_at": iso_utc(self.created_at),
+            "expires_at": iso_utc(self.expires_at),
+            "sha256": self.sha256,
+            "media_id": self.media_id,
+            "exhibit_id": self.exhibit_id,
+            "ref": self.ref,
+            "problem": self.problem,
+        }
+
+
+def ingest_request(metadata: dict[str, str], upload_id: str) -> IngestRequest:
+    captured = metadata.get("captured_at")
+    try:
+        captured_at = parse_iso(captured) if captured else None
+    except ValueError:
+        raise InvalidInput("captured_at must be an ISO 8601 time, e.g. 2026-11-21T04:13:00Z") from None
+    return IngestRequest(
+        case=metadata.get("case") or None,
+        producer=metadata.get("producer") or None,
+        source=metadata.get("source") or None,
+        description=metadata.get("description") or None,
+        classification=metadata.get("classification") or None,
+        captured_at=captured_at,
+        device_id=metadata.get("device") or None,
+        extra={"upload": upload_id, "via": "tus"},
+    )
+
+
+class UploadService:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    @property
+    def settings(self) -> UploadSettings:
+        return self.vault.settings.section("uploads", UploadSettings)
+
+    @property
+    def max_size(self) -> int:
+        limit = self.vault.settings.max_ingest_bytes
+        own = self.settings.max_bytes
+        return min(limit, own) if own else limit
+
+    @property
+    def directory(self) -> Path:
+        return self.vault.settings.tmp_dir / "uploads"
+
+    def part_path(self, upload_id: str) -> Path:
+        if not (len(upload_id) == 32 and all(c in "0123456789abcdef" for c in upload_id)):
+            raise NotFound("no such upload")
+        return self.directory / f"{upload_id}{PART_SUFFIX}"
+
+    def _view(self, row: Upload) -> UploadView:
+        return UploadView(
+            row.id, row.length, self._offset(row), row.status, dict(row.metadata_ or {}), row.created_at,
+            self._expires(row), row.sha256, row.media_id, row.exhibit_id, row.ref, row.problem,
+        )  # fmt: skip
+
+    def _offset(self, row: Upload) -> int:
+        if row.status == "complete":
+            return row.length
+        try:
+            return self.part_path(row.id).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    # --- creation --------------------------------------------------------------------------
+
+    def create(self, principal: Principal, length: int, metadata: dict[str, str]) -> UploadView:
+        """Check everything about the future exhibit before accepting a single byte."""
+        if length > self.max_size:
+            raise TooLarge(f"{length:,} bytes is over the {self.max_size:,}-byte limit")
+        if length == 0:
+            raise InvalidInput("an empty file cannot be evidence")
+        declared = metadata.get("sha256")
+        if declared is not None and not is_sha256(declared.lower()):
+            raise InvalidInput("the sha256 metadata must be 64 hex digits")
+        upload_id = new_id()
+        # The same checks as any ingest: permission on the case (or to ingest unassigned media),
+        # producer, source, classification, capture time.
+        self.vault.evidence.check_request(principal, ingest_request(metadata, upload_id))
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        now = self.vault.now()
+        row = Upload(
+            id=upload_id,
+            user_id=principal.user_id,
+            length=length,
+            metadata_=metadata,
+            status="receiving",
+            created_at=now,
+            expires_at=now + timedelta(hours=self.settings.expiry_hours),
+        )
+        fd = os.open(self.part_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+
+        def work(ctx: WriteContext) -> None:
+            ctx.session.add(row)
+
+        try:
+            self.vault.write(work)
+        except BaseException:
+            self.part_path(upload_id).unlink(missing_ok=True)
+            raise
+        return self._view(row)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _own(self, principal: Principal, upload_id: str) -> Upload:
+        """An upload is its uploader's alone; others are told it does not exist."""
+        self.part_path(upload_id)  # shape check
+        with self.vault.reading() as session:
+            row = session.get(Upload, upload_id)
+            session.expunge_all()
+        if row is None or row.user_id != principal.user_id:
+            raise NotFound("no such upload")
+        return row
+
+    def status(self, principal: Principal, upload_id: str) -> UploadView:
+        principal.require(Permission.ACCOUNT_SELF)
+        row = self._own(principal, upload_id)
+        if row.status in ("terminated", "expired"):
+            raise UploadGone(f"this upload was {row.status}")
+        return self._view(row)
+
+    # --- receiving bytes -----------------------------------------------------------------
+
+    def append(
+        self,
+        principal: Principal,
+        upload_id: str,
+        offset: int,
+        source: BinaryIO,
+        checksum: tuple[str, bytes] | None = None,
+        content_length: int | None = None,
+    ) -> UploadView:
+        """Append bytes at ``offset`` (which must be where the upload stands). Without a
+        checksum, whatever arrives before an interruption is kept so the client resumes from
+        there; with one, the piece is kept only if it matches. Completes the upload when the
+        last byte is in."""
+        row = self._own(principal, upload_id)
+        if row.status in ("terminated", "expired", "failed"):
+            raise UploadGone(f"this upload was {row.status}")
+        if row.status == "complete":
+            raise OffsetMismatch("this upload is already complete", offset=row.length)
+        path = self.part_path(upload_id)
+        if self.vault.now() >= self._expires(row):
+            raise UploadGone("this upload has expired")
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            raise UploadGone("this upload's bytes are gone") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise Conflict("another request is sending bytes to this upload") from None
+                raise
+            start = os.fstat(fd).st_size
+            if offset != start:
+                raise OffsetMismatch(
+                    f"Upload-Offset is {offset} but the upload stands at {start}", offset=start
+                )
+            room = row.length - start
+            if content_length is not None and content_length > room:
+                raise TooLarge(f"this piece would take the upload past its length of {row.length:,} bytes")
+            received = self._receive(fd, start, room, source, checksum)
+            os.fsync(fd)
+            end = start + received
+        finally:
+            os.close(fd)
+        if end == row.length:
+            return self._complete(principal, row)
+        view = self._view(row)
+        return view
+
+    def _receive(
+        self, fd: int, start: int, room: int, source: BinaryIO, checksum: tuple[str, bytes] | None
+    ) -> int:
+        hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
+        os.lseek(fd, start, os.SEEK_SET)
+        received = 0
+        try:
+            while True:
+                data = source.read(CHUNK)
+                if not data:
+                    break
+                if received + len(data) > room:
+                    raise TooLarge("more bytes than the upload's declared length")
+                if hasher:
+                    hasher.update(data)
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                received += len(data)
+        except TooLarge:
+            os.ftruncate(fd, start)
+            raise
+        except Exception:
+            # Interrupted: keep what arrived unless it was to be checked as a whole.
+            if checksum:
+                os.ftruncate(fd, start)
+            raise
+        if checksum and hasher is not None and hasher.digest() != checksum[1]:
+            os.ftruncate(fd, start)
+            raise ChecksumMismatch(
+                f"the {checksum[0]} checksum of this piece does not match: it was discarded"
+            )
+        return received
+
+    def _expires(self, row: Upload) -> datetime:
+        """The deadline moves with every piece that arrives: the partial file's time says when
+        the last one did (no database write per piece)."""
+        try:
+            last = datetime.fromtimestamp(self.part_path(row.id).stat().st_mtime, tz=UTC)
+        except FileNotFoundError:
+            return row.expires_at
+        return max(row.expires_at, last + timedelta(hours=self.settings.expiry_hours))
+
+    def _complete(self, principal: Principal, row: Upload) -> UploadView:
+        """The whole file is in: ingest it as evidence, checking the client's SHA-256."""
+        path = self.part_path(row.id)
+        metadata = dict(row.metadata_ or {})
+        try:
+            with path.open("rb") as handle:
+                outcome = self.vault.evidence.ingest_stream(
+                    principal,
+                    handle,
+                    metadata.get("filename"),
+                    ingest_request(metadata, row.id),
+                    expected_sha256=metadata.get("sha256") or None,
+                )
+        except ExhibitsError as exc:
+            self._finish(row.id, status="failed", problem=exc.message)
+            path.unlink(missing_ok=True)
+            raise
+        self._finish(
+            row.id,
+            status="complete",
+            sha256=outcome.sha256,
+            media_id=outcome.media_id,
+            exhibit_id=outcome.exhibit_id,
+            ref=outcome.ref,
+        )
+        path.unlink(missing_ok=True)
+        with self.vault.reading() as session:
+            done = session.get(Upload, row.id)
+            assert done is not None
+            session.expunge(done)
+        return self._view(done)
+
+    def _finish(self, upload_id: str, **values: Any) -> None:
+        values["finished_at"] = self.vault.now()
+
+        def work(ctx: WriteContext) -> None:
+            ctx.session.execute(update(Upload).where(Upload.id == upload_id).values(**values))
+
+        self.vault.write(work)
+
+    # --- termination and expiry ----------------------------------------------------------
+
+    def terminate(self, principal: Principal, upload_id: str) -> None:
+        row = self._own(principal, upload_id)
+        if row.status == "complete":
+            raise Conflict("this upload is complete and is now evidence: it cannot be deleted")
+        if row.status != "receiving":
+            raise UploadGone(f"this upload was {row.status}")
+        path = self.part_path(upload_id)
+        with contextlib.suppress(FileNotFoundError), path.open("rb+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise Conflict("bytes are arriving for this upload right now") from None
+            self._finish(upload_id, status="terminated")
+            path.unlink()
+            return
+        self._finish(upload_id, status="terminated")
+
+    def expire(self) -> int:
+        """Remove uploads not completed in time, and stray partial files. Returns how many."""
+        now = self.vault.now()
+        with self.vault.reading() as session:
+            receiving = list(session.scalars(select(Upload).where(Upload.status == "receiving")))
+            session.expunge_all()
+        stale = [row.id for row in receiving if self._expires(row) <= now]
+        known = {row.id for row in receiving}
+        for upload_id in stale:
+            self._finish(upload_id, status="expired")
+            self.part_path(upload_id).unlink(missing_ok=True)
+        removed = len(stale)
+        if self.directory.is_dir():
+            grace = timedelta(hours=self.settings.expiry_hours).total_seconds()
+            for entry in self.directory.glob(f"*{PART_SUFFIX}"):
+                upload_id = entry.name[: -len(PART_SUFFIX)]
+                with contextlib.suppress(FileNotFoundError):
+                    if upload_id not in known and now.timestamp() - entry.stat().st_mtime > grace:
+                        entry.unlink()
+                        removed += 1
+        return removed

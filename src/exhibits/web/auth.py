@@ -1,0 +1,209 @@
+"""Who is calling, and the permission every route declares.
+
+Deny by default: a route answers only if it declares a ``Rule`` through ``requires(...)``
+(or ``public(...)``); the app refuses, for everyone, any route that does not. The rule's
+permission comes from the one table in ``access/permissions.py`` and is checked through
+``access/policy.py`` against the case or exhibit the path names.
+
+Callers are signed in by an API token (``Authorization: Bearer exh_...``) or by the session
+cookie. Cookie-authenticated requests that change anything must carry the session's CSRF
+token (``X-CSRF-Token`` header, or a ``csrf_token`` field in a form post), so the web pages
+of later issues get the same protection for free.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from exhibits.access.models import CaseAssignment  # noqa: F401  (tables loaded for the policy)
+from exhibits.access.permissions import Permission
+from exhibits.access.principal import Principal
+from exhibits.access.signin import SecondFactorEnrolmentRequired, SessionInfo
+from exhibits.errors import ExhibitsError, NotAuthenticated, NotFound
+
+SESSION_COOKIE = "exhibits_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class CsrfFailed(ExhibitsError):
+    kind = "csrf-failed"
+    status = 403
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a route needs. ``scope`` says where the case comes from for case-scoped permissions:
+
+    - ``public``: nobody needs to sign in (health, sign-in itself, content links carry their own secret)
+    - ``force``: a force-wide permission from the caller's roles
+    - ``case``: the permission on the case named by the ``case_id`` path parameter
+    - ``exhibit``: the permission on the exhibit named by ``exhibit_id`` (restrictions apply)
+    - ``cases``: signed in; the answer is limited to cases where the caller holds the permission
+    - ``upload``: on the case named in the upload's metadata (or ``media:ingest`` for unassigned media)
+    - ``event``: on the case of the custody event named by ``seq`` (``audit:read`` for others)
+    - ``own``: signed in; the resource must be the caller's own (their uploads)
+    """
+
+    permission: Permission | None
+    scope: str
+    second_factor: bool = True  # False: reachable while a second factor is still pending
+    note: str = ""
+
+
+@dataclass
+class Caller:
+    principal: Principal
+    session: SessionInfo | None  # None when signed in with an API token
+
+
+def is_id(value: str | None) -> bool:
+    return bool(value) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)  # type: ignore[arg-type]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise NotAuthenticated("use 'Authorization: Bearer <API token>'")
+    return value.strip()
+
+
+async def _check_csrf(request: Request, session: SessionInfo) -> None:
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if urlsplit(origin).netloc != host:
+            raise CsrfFailed("cross-site request refused")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+        raise CsrfFailed("this form or request lacks its CSRF token: reload the page and try again")
+
+
+async def identify(request: Request) -> Caller | None:
+    """The caller, or None when no credentials were offered. Cached on the request."""
+    if "caller" in request.scope.get("state", {}):
+        return request.state.caller
+    vault = request.app.state.vault
+    token = _bearer(request)
+    caller: Caller | None = None
+    if token is not None:
+        principal = await run_in_threadpool(vault.access.signin.authenticate_token, token)
+        caller = Caller(principal, None)
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            principal, session = await run_in_threadpool(vault.access.signin.authenticate_session, cookie)
+            caller = Caller(principal, session)
+            if request.method not in SAFE_METHODS:
+                await _check_csrf(request, session)
+    request.state.caller = caller
+    return caller
+
+
+def _event_subject(session, seq_text: str) -> tuple[str | None, str | None]:
+    from exhibits.custody.models import CustodyEventRow
+
+    if not seq_text.isdigit() or len(seq_text) > 18:
+        raise NotFound("no such event")
+    row = session.get(CustodyEventRow, int(seq_text))
+    if row is None:
+        raise NotFound("no such event")
+    return row.case_id, row.exhibit_id
+
+
+def _authorise(vault, rule: Rule, caller: Caller, params: dict[str, Any]) -> None:
+    from exhibits.evidence.models import Exhibit
+
+    principal = caller.principal
+    permission = rule.permission
+    assert permission is not None
+    if rule.scope in ("force", "cases", "own", "upload"):
+        if rule.scope == "force":
+            principal.require(permission)
+        return  # cases/own/upload: the service limits or checks the answer itself
+    with vault.reading() as session:
+        if rule.scope == "case":
+            case_id = params.get("case_id")
+            if not is_id(case_id):
+                raise NotFound("no such case, or you are not assigned to it")
+            principal.require(permission, session, case_id)
+        elif rule.scope == "exhibit":
+            exhibit_id = params.get("exhibit_id")
+            exhibit = session.get(Exhibit, exhibit_id) if is_id(exhibit_id) else None
+            if exhibit is None:
+                raise NotFound("no such exhibit, or you may not see it")
+            principal.require_exhibit(permission, session, exhibit)
+        elif rule.scope == "event":
+            case_id, exhibit_id = _event_subject(session, str(params.get("seq", "")))
+            if principal.has(Permission.AUDIT_READ):
+                return
+            if case_id is None:
+                principal.require(Permission.AUDIT_READ)
+            principal.require(permission, session, case_id)
+            exhibit = session.get(Exhibit, exhibit_id) if exhibit_id else None
+            if exhibit is not None:
+                principal.require_exhibit(permission, session, exhibit)
+        else:  # pragma: no cover - a Rule with an unknown scope is a programming error
+            raise ValueError(f"unknown rule scope {rule.scope!r}")
+
+
+def requires(permission: Permission, scope: str = "force", *, second_factor: bool = True) -> Any:
+    """Declare (and enforce) the permission a route needs; see ``Rule``."""
+    rule = Rule(permission, scope, second_factor)
+
+    async def dependency(request: Request) -> Caller:
+        caller = await identify(request)
+        if caller is None:
+            raise NotAuthenticated("sign in, or send an API token: 'Authorization: Bearer <token>'")
+        if rule.second_factor and caller.session is not None and caller.session.second_factor_needed:
+            raise SecondFactorEnrolmentRequired(
+                "your force requires a second factor: set up or enter your authenticator code first"
+            )
+        vault = request.app.state.vault
+        await run_in_threadpool(_authorise, vault, rule, caller, dict(request.path_params))
+        return caller
+
+    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+def public(note: str) -> Any:
+    """Declare a route open to anyone (the note says why)."""
+    rule = Rule(None, "public", second_factor=False, note=note)
+
+    async def dependency(request: Request) -> None:
+        return None
+
+    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+def rule_of(route: Any) -> Rule | None:
+    """The rule a route declared, found among its dependencies."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    stack = list(dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        rule = getattr(dep.call, "exhibits_rule", None)
+        if rule is not None:
+            return rule
+        stack.extend(dep.dependencies)
+    return None

@@ -1,0 +1,79 @@
+"""Running the server: uvicorn with one HTTP worker, and the background workers that other
+capabilities ask for through the ``exhibits_workers`` hook (the job worker of the processing
+pipeline), started as child processes at lower CPU priority and stopped with the server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from typing import Any
+
+log = logging.getLogger("exhibits.web.server")
+WORKER_NICENESS = 10
+
+
+def worker_commands(vault: Any) -> list[list[str]]:
+    """Every background worker the installed capabilities want (``exhibits`` arguments)."""
+    commands: list[list[str]] = []
+    for found in vault.plugins.hook.exhibits_workers(vault=vault):
+        for command in found or []:
+            commands.append([str(part) for part in command])
+    return commands
+
+
+def start_workers(
+    vault: Any, niceness: int = WORKER_NICENESS, env: dict | None = None
+) -> list[subprocess.Popen]:
+    env = {**os.environ, **(env or {}), "EXHIBITS_VAULT": str(vault.settings.vault)}
+    processes = []
+    for command in worker_commands(vault):
+        argv = [sys.executable, "-m", "exhibits", *command]
+        process = subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.nice(niceness)
+        )
+        log.info("started worker %s (pid %d)", " ".join(command), process.pid)
+        processes.append(process)
+    return processes
+
+
+def stop_workers(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_server(vault: Any, *, host: str, port: int, workers: bool = True, log_level: str = "info") -> None:
+    import uvicorn
+
+    from exhibits.web.app import create_app
+    from exhibits.web.logs import configure_json_logging
+
+    configure_json_logging(log_level.upper())
+    app = create_app(vault, background=True)
+    children = start_workers(vault) if workers else []
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"Exhibits is serving {vault.settings.vault} at http://{shown}:{port}/ (API docs: /api/docs)",
+        flush=True,
+    )
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            workers=1,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            h11_max_incomplete_event_size=256 * 1024,
+        )
+    finally:
+        stop_workers(children)

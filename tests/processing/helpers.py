@@ -1,0 +1,62 @@
+"""Processors that misbehave on purpose, to show that a worker survives them.
+
+They live in an importable module because processors run in a separate runner process,
+which imports them by name."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from exhibits.processing.processor import Context, Derivative, Processor, Result
+
+
+class Sleeper(Processor):
+    name = "test-sleeper"
+    version = "1"
+    accepts = ("text/plain",)
+    timeout_seconds = 2
+
+    def run(self, ctx: Context) -> Result:
+        time.sleep(60)
+        return Result()
+
+
+class Hog(Processor):
+    name = "test-hog"
+    version = "1"
+    accepts = ("text/plain",)
+    memory_limit_mb = 300
+
+    def run(self, ctx: Context) -> Result:
+        hoard = [bytearray(64 * 2**20) for _ in range(64)]  # 4 GiB, far past the limit
+        return Result(facts={"size": len(hoard)})
+
+
+class Crasher(Processor):
+    name = "test-crasher"
+    version = "1"
+    accepts = ("text/plain",)
+
+    def run(self, ctx: Context) -> Result:
+        os.kill(os.getpid(), signal.SIGSEGV)
+        return Result()
+
+
+class Buggy(Processor):
+    name = "test-buggy"
+    version = "1"
+    accepts = ("text/plain",)
+
+    def run(self, ctx: Context) -> Result:
+        raise ValueError("a bug in the processor")
+
+
+class Escaper(Processor):
+    name = "test-escaper"
+    version = "1"
+    accepts = ("text/plain",)
+
+    def run(self, ctx: Context) -> Result:
+        return Result(derivatives=[Derivative("secret", ctx.workdir / ".." / ".." / "input", "text/plain")])
