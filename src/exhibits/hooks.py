@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = [
     "exhibits.redaction.plugin",
     "exhibits.casefile.plugin",
     "exhibits.web.plugin",
+    "exhibits.webui.plugin",
     "exhibits.processing.plugin",
 ]
 
@@ -78,6 +79,11 @@ class Specs:
     def exhibits_case_grants(self, session: Any, user_id: str, roles: Any, case_id: str) -> Any:
         """Case-scoped permissions a person holds other than by assignment (a partner's active
         share of the case), as an iterable of Permission; consulted by access.policy."""
+
+    @hookspec
+    def exhibits_pages(self, site: Any) -> None:
+        """Add HTML pages to the web app: ``site`` is the pages' FastAPI app (``site.state.vault``,
+        ``site.state.templates``); call ``site.include_router(router)`` (see webui/CONTRACT.md)."""
 
     @hookspec
     def exhibits_workers(self, vault: Any) -> Any:

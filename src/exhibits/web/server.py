@@ -52,11 +52,11 @@ def stop_workers(processes: list[subprocess.Popen]) -> None:
 def run_server(vault: Any, *, host: str, port: int, workers: bool = True, log_level: str = "info") -> None:
     import uvicorn
 
-    from exhibits.web.app import create_app
     from exhibits.web.logs import configure_json_logging
+    from exhibits.webui.site import create_site
 
     configure_json_logging(log_level.upper())
-    app = create_app(vault, background=True)
+    app = create_site(vault, background=True)  # the API, plus the web pages at /
     children = start_workers(vault) if workers else []
     shown = f"[{host}]" if ":" in host else host
     print(
