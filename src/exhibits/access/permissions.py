@@ -65,6 +65,9 @@ class Permission(StrEnum):
     RETENTION_REVIEW = "retention:review"  # force-wide: review queue, holds, decisions, disposal
     CASE_EXCLUDE = "case:exclude"  # keep a named person out of the case
     EXHIBIT_RESTRICT = "exhibit:restrict"  # restrict sensitive material to named people
+    # public evidence portal (force-wide)
+    PORTAL_TRIAGE = "portal:triage"  # ask the public for evidence; accept or reject what arrives
+    PORTAL_MANAGE = "portal:manage"  # open or close standing public pages
 
 
 FORCE_WIDE = frozenset(
@@ -82,18 +85,30 @@ FORCE_WIDE = frozenset(
         Permission.RETENTION_REVIEW,
         Permission.PROCESSING_VIEW,
         Permission.PROCESSING_MANAGE,
+        Permission.PORTAL_TRIAGE,
+        Permission.PORTAL_MANAGE,
     }
 )
 
 # Everyone who can sign in manages their own sign-in and may check the log's signed state.
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.LOG_PROOF})
-_POLICE_CASEWORK = _EVERYONE | {Permission.CASE_CREATE, Permission.MEDIA_INGEST, Permission.MEDIA_READ}
+_POLICE_CASEWORK = _EVERYONE | {
+    Permission.CASE_CREATE,
+    Permission.MEDIA_INGEST,
+    Permission.MEDIA_READ,
+    Permission.PORTAL_TRIAGE,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: _POLICE_CASEWORK,
     Role.INVESTIGATOR: _POLICE_CASEWORK,
     Role.SUPERVISOR: _POLICE_CASEWORK
-    | {Permission.CASEFILE_SUPERVISE, Permission.RETENTION_REVIEW, Permission.PROCESSING_VIEW},
+    | {
+        Permission.CASEFILE_SUPERVISE,
+        Permission.RETENTION_REVIEW,
+        Permission.PROCESSING_VIEW,
+        Permission.PORTAL_MANAGE,
+    },
     Role.ADMIN: _EVERYONE
     | frozenset(
         {
@@ -105,6 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VAULT_ADMIN,
             Permission.PROCESSING_VIEW,
             Permission.PROCESSING_MANAGE,
+            Permission.PORTAL_MANAGE,
         }
     ),
     Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.VAULT_VERIFY},

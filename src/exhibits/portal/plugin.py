@@ -1,0 +1,33 @@
+"""The public evidence portal as a built-in plugin."""
+
+from __future__ import annotations
+
+import weakref
+
+from exhibits.hooks import hookimpl
+
+_SERVICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def portal(vault):
+    """The portal service of a vault (one per vault, so rate-limit windows are shared)."""
+    from exhibits.portal.service import PortalService
+
+    service = _SERVICES.get(vault)
+    if service is None:
+        service = _SERVICES[vault] = PortalService(vault)
+    return service
+
+
+@hookimpl
+def exhibits_models():
+    from exhibits.portal import models
+
+    return models
+
+
+@hookimpl
+def exhibits_api(app) -> None:
+    from exhibits.portal.api import router
+
+    app.include_router(router)
