@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = [
     "exhibits.search.plugin",
     "exhibits.redaction.plugin",
     "exhibits.casefile.plugin",
+    "exhibits.portal.plugin",
     "exhibits.web.plugin",
     "exhibits.webui.plugin",
     "exhibits.processing.plugin",

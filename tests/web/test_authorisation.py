@@ -283,6 +283,8 @@ TABLE: list[Row] = [
     # audit
     Row("GET", f"{V1}/audit/events", AUDITORS, consults=1),
     Row("GET", f"{V1}/audit/export", AUDITORS, consults=1),
+    # public evidence portal: rows and request builders in tests/portal/authorisation.py
+    *__import__("tests.portal.authorisation", fromlist=["rows"]).rows(Row, V1),
     # last: it revokes every token of the caller, the walk's own included
     Row("POST", f"{V1}/auth/signout-everywhere", SIGNED_IN, fresh_token),
 ]

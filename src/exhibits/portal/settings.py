@@ -36,7 +36,7 @@ class PortalSettings(BaseModel):
     max_files: int = Field(default=10, ge=1, le=100)
     allowed_types: list[str] = Field(default_factory=lambda: list(DEFAULT_TYPES))
     # Rate limits (per process): requests per minute from one address, and on one submission.
-    per_address_per_minute: int = Field(default=120, ge=1)
+    per_address_per_minute: int = Field(default=300, ge=1)
     starts_per_address_per_hour: int = Field(default=10, ge=1)  # new submissions, code guesses
     per_link_per_minute: int = Field(default=600, ge=1)
     forms: dict[str, Form] = Field(default_factory=lambda: dict(DEFAULT_FORMS))
