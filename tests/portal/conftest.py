@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.conftest import live_server  # noqa: F401  (the app under uvicorn, for test_api)
+
 
 @pytest.fixture(scope="session")
 def dashcam_clip(tmp_path_factory) -> Path:
@@ -69,3 +71,26 @@ DECLARATION = {
     "signature": "sam  driver",
     "willing_to_attend_court": True,
 }
+
+
+@pytest.fixture
+def app(vault):
+    from exhibits.web.app import create_app
+
+    return create_app(vault)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def officer_headers(vault, people):
+    from datetime import timedelta
+
+    _, secret = vault.access.tokens.create(people.officer, name="test", expires_in=timedelta(days=1))
+    return {"Authorization": f"Bearer {secret}"}
