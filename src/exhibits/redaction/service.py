@@ -139,7 +139,8 @@ class RedactionService:
                 self._view(session, s, items=False)
                 for s in session.scalars(query.order_by(RedactionSet.created_at))
             ]
-        self.vault.consulted(principal, "redaction.list", case_id=case.id, details={"count": len(views)})
+            case_id = case.id  # read inside the session: the row is expired once it closes
+        self.vault.consulted(principal, "redaction.list", case_id=case_id, details={"count": len(views)})
         return views
 
     def show(self, principal: Principal, set_key: str) -> SetView:
