@@ -26,8 +26,8 @@ BUDGET_TYPES = {"document", "stylesheet", "script"}
 
 __all__ = [
     "axe_check",
-    "browser_sign_in",
     "browser",
+    "browser_sign_in",
     "desktop",
     "phone",
     "serve_site",
