@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import live_server  # noqa: F401  (the app under uvicorn, for test_api)
+from tests.webui.conftest import *  # noqa: F403  (site, sign_in, browser fixtures, for the pages)
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ BUDGET_TYPES = {"document", "stylesheet", "script"}
 
 __all__ = [
     "axe_check",
-    "browser",
     "browser_sign_in",
+    "browser",
     "desktop",
     "phone",
     "serve_site",

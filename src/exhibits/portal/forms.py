@@ -19,6 +19,13 @@ from exhibits import identifiers
 from exhibits.errors import InvalidInput
 
 UK = ZoneInfo("Europe/London")
+
+
+def N_(message: str) -> str:
+    """Mark an English message for the catalogue: the web pages translate it when shown."""
+    return message
+
+
 NIP_DAYS = 14  # Road Traffic Offenders Act 1988 s.1: notice within 14 days of the offence
 
 
@@ -48,29 +55,34 @@ def _q(name: str, label: str, kind: str = "text", **extra) -> Question:
 
 DEFAULT_FORMS: dict[str, Form] = {
     "dashcam": Form(
-        title="Report a driving offence with dashcam footage",
+        title=N_("Report a driving offence with dashcam footage"),
         driving=True,
         questions=[
-            _q("offence_date", "Date of the incident", "date"),
-            _q("offence_time", "Time of the incident", "time"),
-            _q("location", "Where it happened", hint="Road name, town, and direction of travel"),
-            _q("vrm", "Registration of the vehicle you are reporting", "vrm", hint="For example AB12 CDE"),
-            _q("vehicle", "Make, model and colour of that vehicle", required=False),
+            _q("offence_date", N_("Date of the incident"), "date"),
+            _q("offence_time", N_("Time of the incident"), "time"),
+            _q("location", N_("Where it happened"), hint=N_("Road name, town, and direction of travel")),
+            _q(
+                "vrm",
+                N_("Registration of the vehicle you are reporting"),
+                "vrm",
+                hint=N_("For example AB12 CDE"),
+            ),
+            _q("vehicle", N_("Make, model and colour of that vehicle"), required=False),
             _q(
                 "account",
-                "What happened",
+                N_("What happened"),
                 "textarea",
                 max_length=10000,
-                hint="Describe what the driver did and how you were involved",
+                hint=N_("Describe what the driver did and how you were involved"),
             ),
         ],
     ),
     "general": Form(
-        title="Send evidence to the police",
+        title=N_("Send evidence to the police"),
         questions=[
-            _q("offence_date", "Date of the incident", "date"),
-            _q("location", "Where it happened"),
-            _q("account", "What your footage or photographs show", "textarea", max_length=10000),
+            _q("offence_date", N_("Date of the incident"), "date"),
+            _q("location", N_("Where it happened")),
+            _q("account", N_("What your footage or photographs show"), "textarea", max_length=10000),
         ],
     ),
 }
@@ -87,11 +99,11 @@ def validate_answers(form: Form, answers: dict[str, object], now: datetime) -> d
         raw = answers.get(question.name)
         text = raw.strip() if isinstance(raw, str) else ""
         if raw is not None and not isinstance(raw, str):
-            problems.append(f"{question.name}: must be text")
+            problems.append(f"{question.name}: " + N_("must be text"))
             continue
         if not text:
             if question.required:
-                problems.append(f"{question.name}: required")
+                problems.append(f"{question.name}: " + N_("required"))
             continue
         if len(text) > question.max_length:
             problems.append(f"{question.name}: at most {question.max_length} characters")
@@ -110,18 +122,18 @@ def _check(question: Question, text: str, now: datetime) -> str:
         try:
             value = date.fromisoformat(text)
         except ValueError:
-            raise ValueError("a date such as 2026-11-21") from None
+            raise ValueError(N_("a date such as 2026-11-21")) from None
         if value > now.astimezone(UK).date():
-            raise ValueError("cannot be in the future")
+            raise ValueError(N_("cannot be in the future"))
         return value.isoformat()
     if question.kind == "time":
         if not re.fullmatch(r"[0-2][0-9]:[0-5][0-9]", text) or int(text[:2]) > 23:
-            raise ValueError("a time such as 14:30")
+            raise ValueError(N_("a time such as 14:30"))
         return text
     if question.kind == "vrm":
         value = identifiers.compact(text)
         if not re.fullmatch(r"[A-Z0-9]{2,8}", value):
-            raise ValueError("letters and numbers only, as on the number plate")
+            raise ValueError(N_("letters and numbers only, as on the number plate"))
         return value  # unknown formats (foreign, diplomatic) are kept and flagged, never refused
     return text
 
@@ -130,7 +142,7 @@ def vrm_note(value: str) -> str | None:
     """Why an officer should look twice at a registration (shared/reference/standards.md)."""
     if identifiers.vrm_kind(value):
         return None
-    return "not a recognised GB or NI format: foreign, diplomatic, trade or misread plate"
+    return N_("not a recognised GB or NI format: foreign, diplomatic, trade or misread plate")
 
 
 def offence_time(answers: dict[str, str]) -> datetime | None:
@@ -151,7 +163,7 @@ def nip_deadline(offence_at: datetime | None) -> datetime | None:
     return datetime.combine(local, time(23, 59, 59), tzinfo=UK).astimezone(UTC)
 
 
-DECLARATION = (
+DECLARATION = N_(
     "This statement is true to the best of my knowledge and belief and I make it knowing that, "
     "if it is tendered in evidence, I shall be liable to prosecution if I have wilfully stated in "
     "it anything which I know to be false, or do not believe to be true."

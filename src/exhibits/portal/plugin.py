@@ -31,3 +31,18 @@ def exhibits_api(app) -> None:
     from exhibits.portal.api import router
 
     app.include_router(router)
+
+
+@hookimpl
+def exhibits_pages(site) -> None:
+    """The public portal pages and the officers' triage pages, with their Welsh catalogue."""
+    from pathlib import Path
+
+    from exhibits.portal.pages import router
+    from exhibits.webui.i18n import register_catalogue
+    from exhibits.webui.templating import add_templates
+
+    here = Path(__file__).parent
+    add_templates(site, here / "templates")
+    register_catalogue(here / "locale")
+    site.include_router(router)

@@ -35,6 +35,7 @@ from exhibits.evidence.service import IngestRequest, safe_name
 from exhibits.evidence.sniff import sniff_mime
 from exhibits.ids import new_id
 from exhibits.portal import forms
+from exhibits.portal.forms import N_
 from exhibits.portal.limits import RateLimiter
 from exhibits.portal.models import PortalCode, PortalFile, PortalPage, PortalSubmission, PortalToken
 from exhibits.portal.settings import PortalSettings
@@ -503,16 +504,16 @@ class PortalService:
         def work(ctx: WriteContext) -> Receipt:
             row = self._by_token(ctx.session, token)
             if not row.submitter or not row.answers:
-                raise Conflict("say who you are and answer the questions first")
+                raise Conflict(N_("say who you are and answer the questions first"))
             signature = " ".join(clean["signature"].lower().split())
             if signature != " ".join(str(row.submitter.get("name", "")).lower().split()):
-                raise InvalidInput("type your full name exactly as you gave it, to sign the declaration")
+                raise InvalidInput(N_("type your full name exactly as you gave it, to sign the declaration"))
             files = self._files(ctx.session, row.id)
             if any(f.status == "receiving" for f in files):
-                raise Conflict("a file is still being sent: wait for it to finish, or remove it")
+                raise Conflict(N_("a file is still being sent: wait for it to finish, or remove it"))
             complete = [f for f in files if f.status == "complete"]
             if not complete:
-                raise Conflict("add at least one file")
+                raise Conflict(N_("add at least one file"))
             now = self.vault.now()
             row.declaration = {**clean, "text": forms.DECLARATION, "made_at": now.isoformat()}
             row.status, row.submitted_at = "submitted", now
@@ -799,19 +800,21 @@ def validate_submitter(data: dict[str, Any]) -> dict[str, str]:
 
     name = text("name", 200)
     if not name:
-        raise InvalidInput("name: your full name is needed")
+        raise InvalidInput("name: " + N_("your full name is needed"))
     person = {"name": name}
     email, phone = text("email", 254), text("phone", 32)
     if email:
         if not identifiers.normalise_email(email):
-            raise InvalidInput("email: not an email address")
+            raise InvalidInput("email: " + N_("not an email address"))
         person["email"] = identifiers.normalise_email(email)  # type: ignore[assignment]
     if phone:
         if not identifiers.normalise_phone(phone):
-            raise InvalidInput("phone: not a telephone number")
+            raise InvalidInput("phone: " + N_("not a telephone number"))
         person["phone"] = identifiers.normalise_phone(phone)  # type: ignore[assignment]
     if not email and not phone:
-        raise InvalidInput("give an email address or a telephone number so that an officer can contact you")
+        raise InvalidInput(
+            "email: " + N_("give an email address or a telephone number so that an officer can contact you")
+        )
     address = text("address", 500)
     if address:
         person["address"] = address
@@ -819,19 +822,19 @@ def validate_submitter(data: dict[str, Any]) -> dict[str, str]:
     if postcode:
         normal = identifiers.normalise_postcode(postcode)
         if not normal:
-            raise InvalidInput("postcode: not a UK postcode")
+            raise InvalidInput("postcode: " + N_("not a UK postcode"))
         person["postcode"] = normal
     return person
 
 
 def validate_declaration(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("true_statement") is not True:
-        raise InvalidInput("true_statement: confirm the declaration to submit")
+        raise InvalidInput(N_("confirm the declaration to submit"))
     if data.get("over_18") is not True:
-        raise InvalidInput("over_18: statements through this service are from people aged 18 or over")
+        raise InvalidInput(N_("statements through this service are from people aged 18 or over"))
     signature = data.get("signature")
     if not isinstance(signature, str) or not signature.strip() or len(signature) > 200:
-        raise InvalidInput("signature: type your full name")
+        raise InvalidInput(N_("type your full name to sign"))
     court = data.get("willing_to_attend_court")
     if court is not None and not isinstance(court, bool):
         raise InvalidInput("willing_to_attend_court: yes or no")

@@ -1,9 +1,9 @@
-// Resumable uploads with tus-js-client: one tus upload per file, progress per file, automatic
-// retries while the signal is gone and an immediate resume when it returns. Only the upload's
-// URL is remembered on the device (and forgotten once done); never the evidence.
+// Public portal uploads: one tus upload per file to this submission's own address (the token in
+// it is the only credential), progress per file, and automatic resumption after a lost signal.
+// The server answers the last piece with the file's SHA-256, shown at once as a first receipt.
 "use strict";
 (function () {
-  var form = document.getElementById("upload-form");
+  var form = document.getElementById("portal-upload");
   if (!form || !window.tus) return;
   var list = document.getElementById("upload-list");
   var template = document.getElementById("upload-item");
@@ -17,41 +17,34 @@
   }
 
   function start(file) {
-    var producer = form.elements.producer.value.trim();
-    if (!producer) { form.elements.producer.focus(); window.alert(text.producer); return; }
-    document.getElementById("upload-empty").hidden = true;
     var item = template.content.firstElementChild.cloneNode(true);
     item.querySelector(".name").textContent = file.name;
     var bar = item.querySelector("progress");
     bar.setAttribute("aria-label", file.name);
     list.appendChild(item);
-    var metadata = { filename: file.name, case: form.dataset.case, producer: producer,
-      source: form.elements.source.value };
-    if (form.elements.description.value.trim()) metadata.description = form.elements.description.value.trim();
     var upload = new tus.Upload(file, {
       endpoint: form.dataset.endpoint,
-      metadata: metadata,
-      headers: { "X-CSRF-Token": form.dataset.csrf },
+      metadata: { filename: file.name },
       chunkSize: 512 * 1024,
       retryDelays: RETRIES,
       removeFingerprintOnSuccess: true,
-      onShouldRetry: function () { return true; },
+      storeFingerprintForResuming: false,
+      onShouldRetry: function (error) {
+        var status = error && error.originalResponse ? error.originalResponse.getStatus() : 0;
+        return !(status === 413 || status === 415 || status === 404 || status === 422);
+      },
       onProgress: function (sent, total) {
         var percent = total ? Math.floor((sent / total) * 100) : 0;
         bar.value = percent;
-        item.dataset.sent = String(sent);
         say(item, navigator.onLine ? text.sending.replace("{percent}", percent) : text.waiting, "sending");
       },
       onAfterResponse: function (req, res) {
-        var ref = res.getHeader("Exhibits-Ref");
-        if (ref) item.dataset.ref = ref;
         var sha = res.getHeader("Exhibits-Sha256");
         if (sha) item.dataset.sha256 = sha;
       },
       onSuccess: function () {
         bar.value = 100;
-        if (item.dataset.ref) say(item, text.done.replace("{ref}", item.dataset.ref), "done");
-        else say(item, text.media.replace("{sha}", item.dataset.sha256 || ""), "done");
+        say(item, text.done.replace("{sha}", item.dataset.sha256 || ""), "done");
       },
       onError: function (error) {
         if (!navigator.onLine) { say(item, text.waiting, "waiting"); waiting.push(upload); return; }
@@ -60,26 +53,15 @@
         say(item, text.failed.replace("{why}", why), "failed");
       }
     });
-    upload.findPreviousUploads().then(function (previous) {
-      if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
-      upload.start();
-    });
-    window.addEventListener("offline", function () {
-      if (item.dataset.state === "sending") say(item, text.waiting, "waiting");
-    });
+    upload.start();
   }
 
-  // Back online: resume anything that gave up while offline (tus asks the server where it was).
   window.addEventListener("online", function () {
-    var again = waiting.splice(0);
-    again.forEach(function (upload) { upload.start(); });
+    waiting.splice(0).forEach(function (upload) { upload.start(); });
   });
-
-  function chosen(event) {
+  document.getElementById("f-files").addEventListener("change", function (event) {
     Array.prototype.forEach.call(event.target.files, start);
     event.target.value = "";
-  }
-  document.getElementById("f-capture").addEventListener("change", chosen);
-  document.getElementById("f-files").addEventListener("change", chosen);
+  });
   form.addEventListener("submit", function (event) { event.preventDefault(); });
 })();
