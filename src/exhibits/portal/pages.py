@@ -115,7 +115,10 @@ async def _submission_page(
 @router.get("/portal/s/{token}", name="portal_submission")
 async def submission(request: Request, token: str) -> Response:
     _limit(request, token=token)
-    return await _submission_page(request, token)
+    try:
+        return await _submission_page(request, token)
+    except NotFound:
+        return _with_language(request, render(request, "portal/gone.html", status=404))
 
 
 @router.post("/portal/s/{token}/details", name="portal_details")
