@@ -75,7 +75,10 @@ def test_an_officer_writes_and_signs_a_statement_schedules_unused_material_and_s
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     axe_check(page)
 
+    budget.reset()
     page.get_by_role("link", name="Unused material").click()
+    page.wait_for_load_state()
+    assert budget.total < BUDGET, budget.detail()
     page.get_by_role("checkbox", name=f"{refs[0]} · bwv.mp4").check()
     page.get_by_role("button", name="Add to the schedule").click()
     page.wait_for_url(re.compile(r"done=added"))
@@ -83,7 +86,10 @@ def test_an_officer_writes_and_signs_a_statement_schedules_unused_material_and_s
     assert "MG6C" in item.inner_text() and refs[0] in item.inner_text()
     axe_check(page)
 
+    budget.reset()
     page.get_by_role("link", name="Shares").click()
+    page.wait_for_load_state()
+    assert budget.total < BUDGET, budget.detail()
     page.get_by_label("Partner's collar or user number").fill("CPS1")
     page.get_by_role("checkbox", name=f"{refs[0]} · bwv.mp4").check()
     page.get_by_label("MG6C", exact=True).check()
@@ -101,6 +107,7 @@ def test_an_officer_writes_and_signs_a_statement_schedules_unused_material_and_s
     page.get_by_role("button", name="Revoke now").click()
     page.wait_for_url(re.compile(r"done=revoked"))
     assert "Revoked" in page.locator(f"#share-{share.id}").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert vault.casefile.sharing.list(people.officer, CASE)[0].revoked_at is not None
 
 

@@ -102,6 +102,9 @@ def test_review_a_clip_accept_reject_track_and_render(desktop, site_server, clip
     assert made.sha256 in page.locator("#renders").inner_text()
     assert made.parent_sha256 == outcome.sha256 and made.mime_type == "video/mp4"
     axe_check(page)
+    page.set_viewport_size({"width": 360, "height": 740})  # the same screen on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    axe_check(page)
 
     _, events = vault.custody.exhibit_trail(people.officer, CASE, outcome.ref)
     actions = [e.action for e in events]

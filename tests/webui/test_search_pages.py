@@ -82,6 +82,7 @@ def test_a_transcript_hit_opens_the_exhibit_at_the_second_it_was_said(phone, sit
     hits = page.locator("ol.hits > li")
     assert hits.count() == 1  # the other case's interview is not the officer's to search
     assert "kitchen knife" in hits.first.inner_text()
+    assert hits.first.locator("mark").all_inner_texts() == ["kitchen", "knife"]
     link = hits.first.get_by_role("link")
     assert link.inner_text().strip() == f"{found['bwv']['ref']} · at 1:01"
     axe_check(page)

@@ -4,9 +4,11 @@ and logs each search as one consultation)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup, escape
 
 from exhibits.errors import InvalidInput
 from exhibits.search.backends import LAYERS, TYPES
@@ -54,6 +56,19 @@ def where(hit: Hit) -> str:
     if "page" in locator:
         return _("page %(page)s") % {"page": locator["page"]}
     return ""
+
+
+def highlight(text: str, query: str, limit: int = 300) -> Markup:
+    """The hit's text (shortened) with the words searched for marked, escaped for HTML."""
+    text = text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    words = sorted({w for w in re.split(r"\W+", query) if len(w) > 1}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile("(" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
+    parts = pattern.split(text)
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part) for i, part in enumerate(parts)
+    )
 
 
 def _day(value: str, field: str) -> datetime | None:
@@ -117,6 +132,7 @@ def search_page(request: Request, caller: Viewer):
             "types": type_labels(),
             "layers": layer_labels(),
             "where": where,
+            "highlight": lambda text: highlight(text, query),
             "page_link": lambda number: _page_link(request, number),
         },
         status=422 if error else 200,
