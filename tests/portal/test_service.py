@@ -190,13 +190,15 @@ def test_reject_needs_a_reason_and_triage_needs_the_permission(vault, portal, pe
 
 
 def test_links_expire(vault, portal, people, case):
-    _, token, _ = portal.create_request(people.officer, case=case.id)
+    first, token, _ = portal.create_request(people.officer, case=case.id)
     real_now = vault.now
     vault.now = lambda: real_now() + timedelta(days=15)
     try:
         with pytest.raises(NotFound):
             portal.open(token)
-        assert portal.expire() == 1
+        later, _, _ = portal.create_request(people.officer, case=case.id)  # sweeps as it starts
+        assert portal.expire() == 0
+        assert [v.reference for v in portal.queue(people.officer, status="open")] == [later.reference]
     finally:
         vault.now = real_now
     with pytest.raises(NotFound):

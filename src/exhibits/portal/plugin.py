@@ -46,3 +46,10 @@ def exhibits_pages(site) -> None:
     add_templates(site, here / "templates")
     register_catalogue(here / "locale")
     site.include_router(router)
+
+
+@hookimpl
+def exhibits_cli(app) -> None:
+    from exhibits.portal.cli import register
+
+    register(app)

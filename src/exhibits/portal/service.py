@@ -83,6 +83,7 @@ class PortalService:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.limiter = RateLimiter()
+        self._swept_at: datetime | None = None
 
     @property
     def settings(self) -> PortalSettings:
@@ -138,6 +139,7 @@ class PortalService:
                 case_id = found.id
         elif not appeal:
             raise InvalidInput("a request is for a case, or for an appeal: give one")
+        self.sweep()
         token, code = TOKEN_PREFIX + secrets.token_urlsafe(32), _code()
         expires = self.vault.now() + timedelta(days=self.settings.link_days)
 
@@ -239,6 +241,7 @@ class PortalService:
     def start_from_page(self, slug: str) -> tuple[SubmissionView, str]:
         """Someone starts a report on a standing page: a new submission and its own token."""
         page = self.page(slug)
+        self.sweep()
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = self.vault.now() + timedelta(days=self.settings.page_days)
 
@@ -324,6 +327,14 @@ class PortalService:
         return self.vault.write(work)
 
     # --- the public: files (tus) --------------------------------------------------------------
+
+    def sweep(self, every: timedelta = timedelta(minutes=10)) -> None:
+        """Expire unsent submissions now and then, as new ones start (no extra process needed;
+        ``exhibits portal expire`` does the same from cron)."""
+        now = self.vault.now()
+        if self._swept_at is None or now - self._swept_at >= every:
+            self._swept_at = now
+            self.expire()
 
     def create_file(self, token: str, length: int, filename: str | None) -> FileView:
         settings = self.settings
