@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import time
+import zipfile
 from datetime import timedelta
 
 import pyotp
@@ -179,3 +180,15 @@ def test_outsiders_see_no_case_file_bad_shares_are_explained_and_forms_render_as
     assert answer.status_code == 422
     assert "is not an active prosecutor or defence user" in answer.text
     assert vault.casefile.sharing.list(people.officer, CASE) == []
+    # An open bundle for the court comes back as a BagIt zip, and its export is in the log.
+    bundle = officer.post(
+        f"/cases/{case.id}/casefile/bundles", data={"recipient": "court", "csrf_token": token}
+    )
+    assert bundle.status_code == 200 and bundle.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as bag:
+        names = set(bag.namelist())
+    assert {"bagit.txt", "manifest-sha256.txt", "exhibits-bundle.json"} <= {
+        n.split("/", 1)[-1] for n in names
+    }
+    events = vault.custody.case_trail(people.officer, CASE)
+    assert "bundle.export" in [e.action for e in events]

@@ -9,11 +9,15 @@ answer. Posts go back to the page they came from (``?done=``) so a refresh repea
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from exhibits.access.permissions import EXTERNAL_ROLES, Role
@@ -196,6 +200,33 @@ async def form_pdf(request: Request, case: str, key: str, caller: Viewer):
             "Content-Disposition": f'attachment; filename="{stem}.pdf"',
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+@router.post("/cases/{case}/casefile/bundles", name="casefile_bundle")
+async def bundle(request: Request, case: str, caller: Viewer):
+    """An open bundle (BagIt zip) for the CPS, the defence or the court, made and logged by the
+    bundle service; the scratch copy is removed once sent."""
+    form = await request.form()
+    vault = _vault(request)
+    recipient = _text(form, "recipient")
+    vault.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bundle-", dir=vault.settings.tmp_dir))
+    out = scratch / f"bundle-{recipient if recipient.isalpha() else 'x'}.zip"
+    try:
+        await run_in_threadpool(vault.casefile.bundles.export, caller.principal, case, recipient, out)
+    except InvalidInput as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
+        return _records_page(request, caller, case, error=str(exc), status=exc.status)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return FileResponse(
+        out,
+        media_type="application/zip",
+        filename=out.name,
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True),
     )
 
 
