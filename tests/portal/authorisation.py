@@ -125,6 +125,12 @@ def submitted(world, who: str) -> dict[str, Any]:
     return {"submission_id": _submitted(world)}
 
 
+def received_file(world, who: str) -> dict[str, Any]:
+    submission_id = _submitted(world)
+    view = _service(world).get(world.people["oic"], submission_id)
+    return {"submission_id": submission_id, "file_id": view.files[0].id}
+
+
 def to_accept(world, who: str) -> dict[str, Any]:
     return {"submission_id": _submitted(world), "json": {"case": world.case_id}}
 
@@ -142,6 +148,9 @@ def rows(row, v1: str) -> list:
         row("PUT", f"{p}/pages/{{slug}}", MANAGERS, page),
         row("GET", f"{p}/submissions", TRIAGERS, queue, consults=1),
         row("GET", f"{p}/submissions/{{submission_id}}", TRIAGERS, submitted, consults=1),
+        row(
+            "GET", f"{p}/submissions/{{submission_id}}/files/{{file_id}}", TRIAGERS, received_file, consults=1
+        ),
         row("POST", f"{p}/submissions/{{submission_id}}/accept", WORKERS, to_accept),
         row("POST", f"{p}/submissions/{{submission_id}}/reject", TRIAGERS, to_reject),
         # the public: their own token opens their own submission, whoever else they are

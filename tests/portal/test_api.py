@@ -103,3 +103,24 @@ def test_starting_reports_is_rate_limited_per_address(client, vault, people):
 @pytest.mark.parametrize("token", ["pub_notarealtoken000000000000000000000", "exh_officer_token"])
 def test_unknown_or_foreign_tokens_open_nothing(client, token):
     assert client.get(f"/api/v1/portal/s/{token}").status_code in (404, 422)
+
+
+def test_a_triager_watches_a_file_before_deciding(client, vault, people, case, dashcam_clip, officer_headers):
+    import io
+
+    from exhibits.portal.plugin import portal
+
+    service = portal(vault)
+    view, token, _ = service.create_request(people.officer, case=case.id)
+    service.save(token, SUBMITTER, DASHCAM_ANSWERS)
+    data = dashcam_clip.read_bytes()
+    sent = service.create_file(token, len(data), "dashcam.mp4")
+    service.append(token, sent.id, 0, io.BytesIO(data))
+    service.submit(token, DECLARATION)
+    url = f"/api/v1/portal/submissions/{view.id}/files/{sent.id}"
+    whole = client.get(url, headers=officer_headers)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["content-type"] == "video/mp4" and whole.headers["cache-control"] == "no-store"
+    part = client.get(url, headers={**officer_headers, "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == data[100:200]
+    assert client.get(url).status_code == 401

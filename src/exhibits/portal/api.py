@@ -23,6 +23,7 @@ from exhibits.portal.service import UnsupportedMediaType
 from exhibits.portal.views import FileView
 from exhibits.uploads import tus
 from exhibits.web.auth import Caller, public, requires
+from exhibits.web.content import content_response
 from exhibits.web.problems import PREFIX_HEADERS
 from exhibits.web.streams import BodyInterrupted, RequestBodyReader
 
@@ -163,6 +164,25 @@ async def submission(request: Request, submission_id: SubmissionId, caller: Tria
     vault = request.app.state.vault
     view = await run_in_threadpool(portal(vault).get, caller.principal, submission_id)
     return view.as_dict(vault.now())
+
+
+@router.get("/submissions/{submission_id}/files/{file_id}", response_class=Response)
+async def review_file(
+    request: Request, submission_id: SubmissionId, file_id: FileId, caller: Triager
+) -> Response:
+    """A received file's bytes for triage (single Range requests, so a video element can seek).
+    A request from the start is one consultation event; the player's later ranges continue it."""
+    vault = request.app.state.vault
+    range_header = request.headers.get("range")
+    fresh = range_header is None or range_header.replace(" ", "").startswith("bytes=0-")
+    view = await run_in_threadpool(
+        lambda: portal(vault).review_file(caller.principal, submission_id, file_id, log=fresh)
+    )
+    assert view.sha256 is not None
+    return content_response(
+        vault, view.sha256, view.length, view.mime_type or "application/octet-stream", view.name or "file",
+        range_header,
+    )  # fmt: skip
 
 
 @router.post("/submissions/{submission_id}/accept")

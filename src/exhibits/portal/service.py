@@ -604,6 +604,25 @@ class PortalService:
         )
         return view
 
+    def review_file(
+        self, principal: Principal, submission_id: str, file_id: str, *, log: bool = True
+    ) -> FileView:
+        """A received file of a submission, for a triager to watch before deciding. Each viewing
+        is a consultation event (a player's later range requests continue it: ``log=False``)."""
+        with self.vault.reading() as session:
+            row = self._triageable(session, principal, submission_id)
+            entry = session.get(PortalFile, file_id) if len(file_id) == 32 else None
+            if entry is None or entry.submission_id != row.id or entry.status != "complete":
+                raise NotFound("no such file in this submission")
+            view, case_id, reference = FileView.of(entry, entry.length), row.case_id, row.reference
+        if log:
+            details = {"submission": submission_id, "reference": reference, "file": file_id}
+            self.vault.consulted(
+                principal, "portal.file.view", case_id=case_id, sha256=view.sha256,
+                justification="triage of a public submission", details=details,
+            )  # fmt: skip
+        return view
+
     def reject(self, principal: Principal, submission_id: str, reason: str) -> SubmissionView:
         reason = (reason or "").strip()
         if not reason or len(reason) > 2000:
