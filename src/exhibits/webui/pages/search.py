@@ -71,6 +71,17 @@ def highlight(text: str, query: str, limit: int = 300) -> Markup:
     )
 
 
+def open_link(hit: Hit) -> str:
+    """The exhibit page for a hit, at its place: the service's ``#t=`` / ``#page=&box=`` fragment
+    is kept (for players that read it) and repeated as a query, which survives the justified
+    opening of the content (a form post drops fragments)."""
+    if not hit.exhibit_id:
+        return f"/cases/{hit.case_id}"
+    fragment = hit.link.partition("#")[2]
+    base = f"/exhibits/{hit.exhibit_id}"
+    return f"{base}?{fragment}#{fragment}" if fragment else base
+
+
 def _day(value: str, field: str) -> datetime | None:
     if not value:
         return None
@@ -132,6 +143,7 @@ def search_page(request: Request, caller: Viewer):
             "types": type_labels(),
             "layers": layer_labels(),
             "where": where,
+            "open_link": open_link,
             "highlight": lambda text: highlight(text, query),
             "page_link": lambda number: _page_link(request, number),
         },
