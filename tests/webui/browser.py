@@ -26,10 +26,11 @@ BUDGET_TYPES = {"document", "stylesheet", "script"}
 
 __all__ = [
     "axe_check",
-    "browser_sign_in",
     "browser",
+    "browser_sign_in",
     "desktop",
     "phone",
+    "screenshot",
     "serve_site",
     "site_server",
     "transfer_budget",
@@ -162,3 +163,11 @@ def browser_sign_in(page, base_url: str, collar: str, password: str | None = Non
     page.get_by_label("Password").fill(password or ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/signin" not in url)
+
+
+def screenshot(page, name: str) -> None:
+    """Save the page for the documentation when ``EXHIBITS_SCREENSHOTS`` names a folder."""
+    folder = os.environ.get("EXHIBITS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)

@@ -265,7 +265,8 @@ class ProcessingService:
         """A derivative of an exhibit's content (proxy, thumbnail...), for playback."""
         with self.vault.reading() as session:
             exhibit, _media, blob = self._exhibit(session, principal, exhibit_id)
-            principal.require(Permission.EXHIBIT_CONTENT, session, exhibit.case_id)
+            # require_exhibit: a restricted exhibit's pictures are as restricted as the exhibit
+            principal.require_exhibit(Permission.EXHIBIT_CONTENT, session, exhibit)
             row = session.scalar(
                 select(DerivativeRecord).where(
                     DerivativeRecord.parent_sha256 == blob.sha256,

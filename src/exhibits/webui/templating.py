@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from exhibits import __version__
-from exhibits.webui import i18n
+from exhibits.webui import display, i18n
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -38,6 +38,7 @@ def make_environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    display.install(env)
     env.globals["version"] = __version__
     env.globals["languages"] = i18n.LANGUAGES
     return env
