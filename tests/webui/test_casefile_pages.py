@@ -51,7 +51,10 @@ def test_an_officer_writes_and_signs_a_statement_schedules_unused_material_and_s
     page.set_default_timeout(10_000)
     browser_sign_in(page, site_server, "1234")
     budget = transfer_budget(page)
-    page.goto(f"{site_server}/cases/{case.id}/casefile")
+    page.goto(f"{site_server}/cases/{case.id}")
+    budget.reset()
+    page.get_by_role("link", name="Case file").click()
+    page.wait_for_url(f"{site_server}/cases/{case.id}/casefile")
     axe_check(page)
     assert budget.total < BUDGET, budget.detail()
 

@@ -26,10 +26,12 @@ from exhibits.casefile.forms import FORM_TYPES
 from exhibits.casefile.sharing import GENERATED_FORMS, MAX_SHARE_DAYS
 from exhibits.errors import Conflict, InvalidInput, PermissionDenied
 from exhibits.webui.i18n import gettext as _
+from exhibits.webui.links import add_case_link
 from exhibits.webui.session import Viewer
 from exhibits.webui.templating import render
 
 router = APIRouter()
+add_case_link("Case file", "/cases/{case_id}/casefile")  # the msgid is in casefile/_nav.html
 
 PAGE_SIZE = 50
 

@@ -22,10 +22,12 @@ from exhibits.redaction.detection import DETECTORS
 from exhibits.redaction.domain import REASONS, Box, ItemKind, ItemState, MediaKind, reason_label
 from exhibits.redaction.views import SetView
 from exhibits.webui.i18n import gettext as _
+from exhibits.webui.links import add_case_link
 from exhibits.webui.session import Viewer
 from exhibits.webui.templating import render
 
 router = APIRouter()
+add_case_link("Redaction sets", "/cases/{case_id}/redaction")  # the msgid is in redaction/sets.html
 
 REDACTABLE = ("video/", "image/", "audio/", "application/pdf")
 PLAYABLE = ("video/mp4", "video/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav")
