@@ -4,6 +4,7 @@ the page and box; only cases the user may see are searched; pages stay accessibl
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -23,6 +24,22 @@ def found(vault, people, tmp_path):
     vault.evidence.create_case(officer, "42/7001/26", "Possession of a bladed article")
     vault.evidence.create_case(investigator, "42/7002/26", "Robbery, Station Road")
     files = media_files(tmp_path)
+    subprocess.run(  # five seconds of video, so that a hit can open it part way through
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=64x48:d=5",
+            "-pix_fmt",
+            "yuv420p",
+            str(files["bwv.mp4"]),
+        ],
+        check=True,
+    )
     bwv = ingest(vault, officer, files["bwv.mp4"], "42/7001/26", "PC 1234 Jane Smith", "Stop on High Street")
     photo = ingest(
         vault, officer, files["photo.png"], "42/7001/26", "PC 1234 Jane Smith", "Photo of a note", "phone"
@@ -34,7 +51,7 @@ def found(vault, people, tmp_path):
         TranscriptionProcessor,
         transcript(
             (0.0, 4.0, "I stopped the vehicle on High Street"),
-            (61.25, 66.0, "the driver had a kitchen knife in the door pocket"),
+            (3.0, 4.5, "the driver had a kitchen knife in the door pocket"),
         ),
     )
     words = [
@@ -84,12 +101,19 @@ def test_a_transcript_hit_opens_the_exhibit_at_the_second_it_was_said(phone, sit
     assert "kitchen knife" in hits.first.inner_text()
     assert hits.first.locator("mark").all_inner_texts() == ["kitchen", "knife"]
     link = hits.first.get_by_role("link")
-    assert link.inner_text().strip() == f"{found['bwv']['ref']} · at 1:01"
+    assert link.inner_text().strip() == f"{found['bwv']['ref']} · at 0:03"
     axe_check(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     link.click()
     page.wait_for_url(re.compile(r"/exhibits/"))
-    assert page.url.endswith(f"/exhibits/{found['bwv']['exhibit_id']}?t=61.25#t=61.25")
+    assert page.url.endswith(f"/exhibits/{found['bwv']['exhibit_id']}?t=3.00#t=3.00")
+    # Opening it (with a reason) starts the player at the second the words were said.
+    page.get_by_label("Why are you opening it?").select_option("Investigation of this case")
+    page.get_by_role("button", name="Open the evidence").click()
+    page.wait_for_function(
+        "document.querySelector('video') && document.querySelector('video').readyState >= 1"
+    )
+    assert abs(page.evaluate("document.querySelector('video').currentTime") - 3.0) < 0.05
 
 
 def test_an_ocr_hit_opens_the_page_at_the_box_and_registrations_numbers_match_any_spacing(
