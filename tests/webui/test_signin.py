@@ -68,3 +68,7 @@ def test_welsh_is_chosen_by_the_language_switch(site_client, people):
     page = site_client.get("/signin?lang=cy")
     assert page.status_code == 200
     assert '<html lang="cy">' in page.text
+    assert "Mewngofnodi" in page.text and "Rhif coler" in page.text  # "Sign in", "Collar number"
+    assert "exhibits_lang=cy" in page.headers["set-cookie"]
+    site_client.cookies.set("exhibits_lang", "cy")
+    assert "Mewngofnodi" in site_client.get("/signin").text  # remembered on later pages

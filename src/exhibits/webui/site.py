@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from exhibits.errors import ExhibitsError
 from exhibits.web.app import create_app
@@ -52,16 +52,29 @@ class LanguageMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            i18n.set_language(
-                i18n.choose_language(
-                    request.query_params.get("lang"),
-                    request.cookies.get(i18n.LANG_COOKIE),
-                    request.headers.get("accept-language"),
-                )
-            )
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        chosen = request.query_params.get("lang")
+        language = i18n.choose_language(
+            chosen, request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language")
+        )
+        i18n.set_language(language)
+        if chosen != language or request.cookies.get(i18n.LANG_COOKIE) == language:
+            await self.app(scope, receive, send)
+            return
+        cookie = f"{i18n.LANG_COOKIE}={language}; Path=/; Max-Age=31536000; SameSite=Lax"
+
+        async def remember(message: Message) -> None:  # the switch sticks for later pages
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())],
+                }
+            await send(message)
+
+        await self.app(scope, receive, remember)
 
 
 def create_pages(vault: Any, static: VersionedStatic) -> FastAPI:
