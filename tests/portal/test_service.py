@@ -187,6 +187,8 @@ def test_reject_needs_a_reason_and_triage_needs_the_permission(vault, portal, pe
     with pytest.raises(Conflict):
         portal.accept(people.officer, view.id)
     assert "portal.submission.reject" in _actions(vault)
+    report = verify_vault(vault, people.admin)  # received content without media is still sound
+    assert report.ok, report.problems
 
 
 def test_links_expire(vault, portal, people, case):

@@ -108,6 +108,7 @@ async def _submission_page(
         "declaration": forms.DECLARATION,
         "max_bytes": service.settings.max_file_bytes,
         "complete": [f for f in view.files if f.status == "complete"],
+        "path": f"/portal/s/{token}",  # the language switch returns here, not to a form's address
     }
     return _with_language(request, render(request, "portal/submission.html", context, status=status))
 
@@ -166,7 +167,7 @@ async def submit(request: Request, token: str) -> Response:
         if isinstance(exc, NotFound):
             raise
         return await _submission_page(request, token, errors={"declaration": _(exc.message)}, status=409)
-    return render(request, "portal/receipt.html", {"receipt": receipt})
+    return render(request, "portal/receipt.html", {"receipt": receipt, "path": "/portal"})
 
 
 # --- officers ---------------------------------------------------------------------------------
