@@ -15,7 +15,7 @@ import pytest
 
 from exhibits.evidence.service import IngestRequest
 from tests.conftest import ADMIN_PASSWORD
-from tests.webui.browser import axe_check, browser_sign_in, transfer_budget
+from tests.webui.browser import axe_check, browser_sign_in, screenshot, transfer_budget
 
 BUDGET = 100 * 1024
 CASE = "42/9901/26"
@@ -76,6 +76,7 @@ def test_an_officer_writes_and_signs_a_statement_schedules_unused_material_and_s
     signed = vault.casefile.records.get(people.officer, record.id)
     assert signed.state == "signed" and signed.signature["signed_by"] == "Alice Witness"
     assert "Signed by Alice Witness" in page.locator(f"#record-{record.id}").inner_text()
+    screenshot(page, "case-file")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     axe_check(page)
 
@@ -106,6 +107,8 @@ def test_an_officer_writes_and_signs_a_statement_schedules_unused_material_and_s
     assert "Active" in shown and "14 days left" in shown
     assert share.expires_at.strftime("%d %b %Y") in shown
     axe_check(page)
+    page.locator(f"#share-{share.id}").scroll_into_view_if_needed()
+    screenshot(page, "shares")
 
     page.get_by_label("Reason for revoking").fill("sent to the wrong lawyer")
     page.get_by_role("button", name="Revoke now").click()

@@ -10,7 +10,7 @@ import pytest
 
 from exhibits.evidence.service import IngestRequest
 from tests.redaction.media import make_video
-from tests.webui.browser import axe_check, browser_sign_in, transfer_budget
+from tests.webui.browser import axe_check, browser_sign_in, screenshot, transfer_budget
 
 BUDGET = 100 * 1024
 CASE = "42/8801/26"
@@ -107,6 +107,8 @@ def test_review_a_clip_accept_reject_track_and_render(desktop, site_server, clip
     page.set_viewport_size({"width": 360, "height": 740})  # the same screen on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     axe_check(page)
+    page.locator("#stage").scroll_into_view_if_needed()
+    screenshot(page, "redaction-review")
 
     _, events = vault.custody.exhibit_trail(people.officer, CASE, outcome.ref)
     actions = [e.action for e in events]

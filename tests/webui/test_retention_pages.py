@@ -13,7 +13,7 @@ from sqlalchemy import select
 from exhibits.custody.models import CustodyEventRow
 from exhibits.evidence.service import IngestRequest
 from tests.conftest import ADMIN_PASSWORD
-from tests.webui.browser import axe_check, browser_sign_in, transfer_budget
+from tests.webui.browser import axe_check, browser_sign_in, screenshot, transfer_budget
 from tests.webui.conftest import csrf_of
 
 BUDGET = 100 * 1024
@@ -56,6 +56,7 @@ def test_a_supervisor_reviews_the_queue_and_disposes_of_what_is_due(phone, site_
     assert "case 42/6601/26" in text and "door frame photo" in text
     assert queued.review_on.strftime("%d %b %Y") in text and queued.basis in text
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "retention")
 
     item.locator("summary", has_text="Decide").click()
     item.get_by_label("Dispose of it").check()

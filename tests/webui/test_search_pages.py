@@ -11,7 +11,7 @@ import pytest
 from exhibits.analysis.ocr import OcrProcessor
 from exhibits.analysis.transcription import TranscriptionProcessor
 from tests.search.conftest import ingest, media_files, record, transcript
-from tests.webui.browser import axe_check, browser_sign_in, transfer_budget
+from tests.webui.browser import axe_check, browser_sign_in, screenshot, transfer_budget
 
 BUDGET = 100 * 1024
 
@@ -104,6 +104,7 @@ def test_a_transcript_hit_opens_the_exhibit_at_the_second_it_was_said(phone, sit
     assert link.inner_text().strip() == f"{found['bwv']['ref']} · at 0:03"
     axe_check(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "search")
     link.click()
     page.wait_for_url(re.compile(r"/exhibits/"))
     assert page.url.endswith(f"/exhibits/{found['bwv']['exhibit_id']}?t=3.00#t=3.00")
