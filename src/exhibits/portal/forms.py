@@ -94,7 +94,7 @@ def validate_answers(form: Form, answers: dict[str, object], now: datetime) -> d
     problems: list[str] = []
     unknown = set(answers) - {q.name for q in form.questions}
     if unknown:
-        problems.append(f"unknown question(s): {', '.join(sorted(unknown))}")
+        problems.append(f"{len(unknown)} answer(s) to questions this form does not ask")
     for question in form.questions:
         raw = answers.get(question.name)
         text = raw.strip() if isinstance(raw, str) else ""
