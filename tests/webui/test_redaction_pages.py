@@ -136,3 +136,35 @@ def test_review_pages_refuse_outsiders_and_show_form_errors(sign_in, clip_case, 
     assert answer.status_code == 422
     assert "a box is four fractions" in answer.text
     assert vault.redaction.show(people.officer, created.id).items == []
+
+
+def test_keep_adjust_decide_and_a_refused_render_through_the_forms(sign_in, clip_case, vault, people):
+    _, outcome = clip_case
+    service = vault.redaction
+    created = service.create_set(people.officer, CASE, outcome.ref, "public appeal")
+    service.propose(people.officer, created.id, ["faces"])
+    officer = sign_in("1234")
+    from tests.webui.conftest import csrf_of
+
+    token = csrf_of(officer.get(f"/redaction/{created.id}").text)
+
+    def post(action: str, **data):
+        return officer.post(f"/redaction/{created.id}/{action}", data={**data, "csrf_token": token})
+
+    refused = post("render")
+    assert refused.status_code == 409 and "not reviewed yet" in refused.text
+    unexplained = post("review", number="1", state="kept")
+    assert unexplained.status_code == 422 and "say why it is not redacted" in unexplained.text
+    kept = post("review", number="1", state="kept", note="the suspect: evidentially needed")
+    assert kept.status_code == 303 and kept.headers["location"].endswith("?done=kept#item-1")
+    moved = post("adjust", number="1", at="0.6", box="0.5,0.5,0.2,0.2", end="0.9")
+    assert moved.status_code == 303
+    decided = post("decision", note="nothing else personal in view")
+    assert decided.status_code == 303
+    view = service.show(people.officer, created.id)
+    first, decision = view.items
+    assert first.state == "kept" and first.note == "the suspect: evidentially needed"
+    assert [0.6, 0.5, 0.5, 0.2, 0.2] in first.geometry["keyframes"] and first.geometry["end"] == 0.9
+    assert decision.kind == "decision" and decision.note == "nothing else personal in view"
+    page = officer.get(f"/redaction/{created.id}?done=decided")
+    assert "The decision was recorded." in page.text and "Kept (not redacted)" in page.text
