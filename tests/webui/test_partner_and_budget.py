@@ -18,6 +18,13 @@ from tests.webui.browser import PHONE, axe_check, browser_sign_in, screenshot, t
 
 pytestmark = pytest.mark.slow
 BUDGET = 100 * 1024
+# Cumulative layout shift so far (no shift: sizes are fixed up front, fonts are the system's).
+LAYOUT_SHIFT = """() => new Promise(done => {
+    let total = 0;
+    new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value; })
+        .observe({type: "layout-shift", buffered: true});
+    setTimeout(() => done(total), 300);
+})"""
 
 
 @pytest.fixture
@@ -68,6 +75,7 @@ def test_every_page_is_small_and_accessible(browser, site_server, busy_case):
             print(f"transfer {name}: {budget.total} bytes")
             assert budget.total < BUDGET, f"{name}: {budget.total} bytes ({budget.detail()})"
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+            assert page.evaluate(LAYOUT_SHIFT) < 0.01, f"{name}: the layout shifts as it loads"
             axe_check(page)
             screenshot(page, name)
         page.goto(site_server + f"/exhibits/{exhibit}")
