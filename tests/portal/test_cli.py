@@ -18,3 +18,10 @@ def test_request_page_queue_and_expire(cli, vault, people, case):
     assert [item["reference"] for item in json.loads(queue.stdout)] == [result["reference"]]
     expired = cli("portal", "expire")
     assert expired.exit_code == 0 and "closed 0" in expired.stdout
+
+
+def test_the_link_uses_the_servers_public_address(cli, vault, people, case, monkeypatch):
+    monkeypatch.setenv("EXHIBITS_API__PUBLIC_URL", "https://evidence.example.police.uk")
+    made = cli("portal", "request", "--appeal", "Footage of the A470 incident", "--json", user="1234")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["link"].startswith("https://evidence.example.police.uk/portal/s/pub_")

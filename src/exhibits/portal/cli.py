@@ -26,13 +26,19 @@ def request(
     case: Annotated[str | None, typer.Option(help="Crime reference, URN or id of the case.")] = None,
     appeal: Annotated[str | None, typer.Option(help="What is asked for, shown to the person.")] = None,
     form: Annotated[str, typer.Option(help="Question set: dashcam or general.")] = "dashcam",
-    base_url: Annotated[str, typer.Option(help="The portal's public address.")] = "http://127.0.0.1:8000",
+    base_url: Annotated[
+        str | None, typer.Option(help="The portal's public address (default: [api] public_url).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Make a single-use link and short code to send to one member of the public."""
     view, token, code = _service(ctx).create_request(
         state(ctx).principal(), form=form, case=case, appeal=appeal
     )
+    if base_url is None:
+        from exhibits.web.settings import api_settings
+
+        base_url = api_settings(state(ctx).vault().settings).public_url or "http://127.0.0.1:8000"
     link = base_url.rstrip("/") + f"/portal/s/{token}"
     result = {
         "reference": view.reference,
