@@ -61,18 +61,18 @@ def test_review_a_clip_accept_reject_track_and_render(desktop, site_server, clip
     page.wait_for_url(re.compile(r"done=opened"))
     video = page.locator("#redaction-stage video")
     video.wait_for()
-    page.wait_for_function("document.querySelector('#redaction-stage video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('#redaction-stage video').readyState >= 1")
     axe_check(page)
     budget.reset()
     page.reload()
-    page.wait_for_function("document.querySelector('#redaction-stage video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('#redaction-stage video').readyState >= 1")
     assert budget.total < BUDGET, budget.detail()
 
     _item(page, 1).get_by_role("button", name="Accept").click()
     page.wait_for_url(re.compile(r"done=accepted"))
     assert "Accepted" in _item(page, 1).inner_text()
     # The accepted mask is painted over the face where the clip is now (its first frame).
-    page.wait_for_function("document.querySelector('#redaction-stage video').readyState >= 2")
+    page.wait_for_function("() => document.querySelector('#redaction-stage video').readyState >= 2")
     track = vault.redaction.show(people.officer, set_id).items[0].geometry
     x, y, w, h = track["keyframes"][0][1:]
     alpha = page.evaluate(

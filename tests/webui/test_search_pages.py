@@ -112,7 +112,7 @@ def test_a_transcript_hit_opens_the_exhibit_at_the_second_it_was_said(phone, sit
     page.get_by_label("Why are you opening it?").select_option("Investigation of this case")
     page.get_by_role("button", name="Open the evidence").click()
     page.wait_for_function(
-        "document.querySelector('video') && document.querySelector('video').readyState >= 1"
+        "() => document.querySelector('video') && document.querySelector('video').readyState >= 1"
     )
     assert abs(page.evaluate("document.querySelector('video').currentTime") - 3.0) < 0.05
 
