@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
 from tests.portal.conftest import DASHCAM_ANSWERS, SUBMITTER
-from tests.webui.browser import axe_check, browser_sign_in, transfer_budget
+from tests.webui.browser import axe_check, browser_sign_in, screenshot, transfer_budget
 
 BUDGET = 100 * 1024
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"portal-{name}.png"), full_page=True)
+    """With EXHIBITS_SCREENSHOTS=docs/screenshots (scripts/webui-screenshots tests/portal/test_browser.py)."""
+    screenshot(page, f"portal-{name}")
 
 
 def test_public_dashcam_submission_accepted_into_a_case(
