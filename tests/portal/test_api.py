@@ -100,6 +100,17 @@ def test_starting_reports_is_rate_limited_per_address(client, vault, people):
     assert int(refused.headers["retry-after"]) > 0
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(client, vault, people, monkeypatch):
+    from exhibits.portal.plugin import portal
+
+    portal(vault).set_page(people.admin, "dashcam", form="dashcam", title=None, enabled=True)
+    start = "/api/v1/portal/pages/dashcam/submissions"
+    spoofed = [client.post(start, headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code for n in range(11)]
+    assert spoofed[-1] == 429  # an untrusted peer cannot dodge the limit with the header
+    monkeypatch.setenv("EXHIBITS_PORTAL__TRUSTED_PROXIES", "10.0.0.2, testclient")
+    assert client.post(start, headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 201
+
+
 @pytest.mark.parametrize("token", ["pub_notarealtoken000000000000000000000", "exh_officer_token"])
 def test_unknown_or_foreign_tokens_open_nothing(client, token):
     assert client.get(f"/api/v1/portal/s/{token}").status_code in (404, 422)

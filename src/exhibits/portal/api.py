@@ -39,7 +39,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else None
+    return portal(request.app.state.vault).client_address(peer, request.headers.get("x-forwarded-for"))
 
 
 def _limited(starting: bool = False) -> Any:

@@ -28,7 +28,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _limit(request: Request, *, starting: bool = False, token: str | None = None) -> None:
     service = portal(request.app.state.vault)
-    service.limit_address(request.client.host if request.client else "unknown", starting=starting)
+    peer = request.client.host if request.client else None
+    address = service.client_address(peer, request.headers.get("x-forwarded-for"))
+    service.limit_address(address, starting=starting)
     if token:
         service.limit_link(token)
 

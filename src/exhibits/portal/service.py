@@ -106,6 +106,16 @@ class PortalService:
 
     # --- rate limits (the web adapter calls these with the caller's address) ----------------
 
+    def client_address(self, peer: str | None, forwarded_for: str | None) -> str:
+        """Who is calling, for the per-address limits: the peer, or, when the peer is a trusted
+        reverse proxy, the address it appended last to X-Forwarded-For."""
+        peer = peer or "unknown"
+        if forwarded_for and peer in self.settings.trusted_proxies:
+            last = forwarded_for.split(",")[-1].strip()
+            if last:
+                return last[:64]
+        return peer
+
     def limit_address(self, address: str, *, starting: bool = False) -> None:
         settings = self.settings
         self.limiter.hit("address", address, settings.per_address_per_minute, 60)

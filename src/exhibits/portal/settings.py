@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exhibits.portal.forms import DEFAULT_FORMS, Form
 
@@ -39,4 +39,12 @@ class PortalSettings(BaseModel):
     per_address_per_minute: int = Field(default=300, ge=1)
     starts_per_address_per_hour: int = Field(default=10, ge=1)  # new submissions, code guesses
     per_link_per_minute: int = Field(default=600, ge=1)
+    # Reverse proxies whose X-Forwarded-For names the real client (``exhibits serve`` trusts none).
+    trusted_proxies: list[str] = Field(default_factory=list)
     forms: dict[str, Form] = Field(default_factory=lambda: dict(DEFAULT_FORMS))
+
+    @field_validator("trusted_proxies", "allowed_types", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        """From an environment variable, a comma-separated list."""
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
