@@ -25,6 +25,7 @@
     var bar = item.querySelector("progress");
     bar.setAttribute("aria-label", file.name);
     list.appendChild(item);
+    item.scrollIntoView({ block: "nearest" });  // the progress is what matters now
     var metadata = { filename: file.name, case: form.dataset.case, producer: producer,
       source: form.elements.source.value };
     if (form.elements.description.value.trim()) metadata.description = form.elements.description.value.trim();
