@@ -176,6 +176,13 @@ def test_partners_see_only_what_was_shared_with_expiry(sign_in, vault, admin, pe
     view = client.get(f"/shared/{case.id}/content/{shared_ref}?justification=defence+review")
     assert view.status_code == 200
     assert view.content == b"statement 0"
+    part = client.get(
+        f"/shared/{case.id}/content/{shared_ref}?justification=defence+review",
+        headers={"Range": "bytes=0-8", "Accept-Encoding": "gzip"},
+    )
+    assert part.status_code == 206
+    assert part.headers["content-range"] == "bytes 0-8/11"
+    assert "content-encoding" not in part.headers and part.content == b"statement"
     assert client.get(f"/shared/{case.id}/content/{unshared_ref}?justification=x").status_code == 404
     assert client.get(f"/shared/{case.id}/content/{shared_ref}?download=1&justification=x").status_code == 403
     assert client.get(f"/cases/{case.id}").status_code == 404

@@ -41,6 +41,8 @@ class Site:
             await self.api(scope, receive, send)  # the API's lifespan runs its housekeeping
         elif path.startswith("/static/"):
             await self._static(scope, receive, send)
+        elif any(name == b"range" for name, _ in scope.get("headers", ())):
+            await self.pages(scope, receive, send)  # byte ranges of content: never re-encoded
         else:
             await self._pages(scope, receive, send)
 
