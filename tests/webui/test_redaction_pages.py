@@ -110,9 +110,26 @@ def test_review_a_clip_accept_reject_track_and_render(desktop, site_server, clip
     page.locator("#stage").scroll_into_view_if_needed()
     screenshot(page, "redaction-review")
 
+    # The reviewer checks the copy itself (the masks are in its pixels now) and fetches its report.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Check the copy").click()
+    page.wait_for_url(re.compile(r"done=opened-copy"))
+    assert "Showing the redacted copy" in page.locator("#stage").inner_text()
+    page.wait_for_function("() => document.querySelector('#redaction-stage video').readyState >= 2")
+    assert page.locator("#redaction-stage canvas").count() == 0
+    axe_check(page)
+    with page.expect_response(lambda r: "/api/v1/content/g_" in r.url) as answer:
+        page.get_by_role("button", name="Download the report (PDF)").click()
+    report = answer.value
+    assert report.status == 200 and report.headers["content-type"] == "application/pdf"
+    assert report.headers["cache-control"] == "no-store"
+    assert page.request.get(report.url).body().startswith(b"%PDF")  # (the page shows Chromium's viewer)
+
     _, events = vault.custody.exhibit_trail(people.officer, CASE, outcome.ref)
     actions = [e.action for e in events]
     assert "exhibit.open" in actions and "redaction.render" in actions
+    opened = [e.leaf.get("sha256") for e in events if e.action == "exhibit.open"]
+    assert made.sha256 in opened and made.report_pdf_sha256 in opened  # each opening logged
 
 
 def test_review_pages_refuse_outsiders_and_show_form_errors(sign_in, clip_case, vault, people):

@@ -57,3 +57,32 @@ def exhibits_derivatives(session, exhibit_ids):
         )
         for render, purpose, size in rows
     ]
+
+
+@hookimpl
+def exhibits_derivative(session, parent_sha256, sha256):
+    """A rendered redaction of ``parent_sha256`` (or its report), so that people who may open the
+    exhibit may open the redacted copy through the same justified grant."""
+    from sqlalchemy import or_, select
+
+    from exhibits.redaction.models import RedactionRender
+
+    render = session.scalar(
+        select(RedactionRender)
+        .where(
+            RedactionRender.parent_sha256 == parent_sha256,
+            or_(
+                RedactionRender.sha256 == sha256,
+                RedactionRender.report_json_sha256 == sha256,
+                RedactionRender.report_pdf_sha256 == sha256,
+            ),
+        )
+        .limit(1)
+    )
+    if render is None:
+        return None
+    if sha256 == render.sha256:
+        return {"kind": "redacted", "mime_type": render.mime_type}
+    if sha256 == render.report_pdf_sha256:
+        return {"kind": "redaction-report", "mime_type": "application/pdf"}
+    return {"kind": "redaction-report", "mime_type": "application/json"}

@@ -49,6 +49,7 @@ def done_messages() -> dict[str, str]:
         "decided": _("The decision was recorded."),
         "rendered": _("The redacted copy was made from the original."),
         "opened": _("The clip is open for review; your reason was logged."),
+        "opened-copy": _("The redacted copy is on the stage; your reason was logged."),
     }
 
 
@@ -169,10 +170,12 @@ def _media_source(request: Request, view: SetView) -> dict[str, Any] | None:
     mime = request.cookies.get(cookie_name(view.id) + "_type", "")
     if not GRANT_URL.match(url):
         return None
+    redacted = request.cookies.get(cookie_name(view.id) + "_shows") == "redacted"
     if mime.startswith("video/") or mime.startswith("audio/"):
-        return {"url": url, "element": "video" if mime.startswith("video/") else "audio", "mime": mime}
+        element = "video" if mime.startswith("video/") else "audio"
+        return {"url": url, "element": element, "mime": mime, "redacted": redacted}
     if mime in VIEWABLE:
-        return {"url": url, "element": "img", "mime": mime}
+        return {"url": url, "element": "img", "mime": mime, "redacted": redacted}
     return None
 
 
@@ -258,23 +261,55 @@ async def open_media(request: Request, set_id: str, caller: Viewer):
         view, granted = await run_in_threadpool(grant)
     except InvalidInput as exc:
         return _set_page(request, caller, set_id, error=str(exc), status=exc.status)
-    response = _redirect(view.id, "opened", "#stage")
-    max_age = max(1, int((granted.expires_at - vault.now()).total_seconds()))
-    secure = request.url.scheme == "https"
+    return _with_stage(request, _redirect(view.id, "opened", "#stage"), view.id, granted, "original")
+
+
+def _with_stage(request: Request, response, set_id: str, granted, showing: str):
+    """Keep the short-lived link for the set's page only, until the link itself expires."""
+    max_age = max(1, int((granted.expires_at - _vault(request).now()).total_seconds()))
     for name, value in (
-        (cookie_name(view.id), f"/api/v1/content/{granted.secret}"),
-        (cookie_name(view.id) + "_type", granted.mime_type),
+        (cookie_name(set_id), f"/api/v1/content/{granted.secret}"),
+        (cookie_name(set_id) + "_type", granted.mime_type),
+        (cookie_name(set_id) + "_shows", showing),
     ):
         response.set_cookie(
             name,
             value,
             max_age=max_age,
-            path=set_path(view.id),
+            path=set_path(set_id),
             httponly=True,
             samesite="strict",
-            secure=secure,
+            secure=request.url.scheme == "https",
         )
     return response
+
+
+@router.post("/redaction/{set_id}/renders/{sha256}/open", name="redaction_open_render")
+async def open_render(request: Request, set_id: str, sha256: str, caller: Viewer):
+    """Play a redacted copy on the review stage (to check it), or fetch its report; opening either
+    is logged with the reason, like any content."""
+    form = await request.form()
+    vault = _vault(request)
+    principal = caller.principal
+    reason = str(form.get("reason", "")) or None
+    justification = str(form.get("justification", "")) or None
+
+    def grant():
+        view = vault.redaction.show(principal, set_id)
+        known = {r.sha256 for r in view.renders} | {r.report_pdf_sha256 for r in view.renders}
+        if sha256 not in known:
+            raise InvalidInput(_("that is not a copy or report of this set"))
+        return view, vault.access.grants.grant(
+            principal, view.exhibit_id, reason=reason, justification=justification, sha256=sha256
+        )
+
+    try:
+        view, granted = await run_in_threadpool(grant)
+    except InvalidInput as exc:
+        return _set_page(request, caller, set_id, error=str(exc), status=exc.status)
+    if granted.mime_type == "application/pdf":  # the report: straight to the file
+        return RedirectResponse(f"/api/v1/content/{granted.secret}", status_code=303)
+    return _with_stage(request, _redirect(view.id, "opened-copy", "#stage"), view.id, granted, "redacted")
 
 
 @router.post("/redaction/{set_id}/propose", name="redaction_propose")
