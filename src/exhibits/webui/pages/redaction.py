@@ -32,6 +32,7 @@ add_case_link("Redaction sets", "/cases/{case_id}/redaction")  # the msgid is in
 REDACTABLE = ("video/", "image/", "audio/", "application/pdf")
 PLAYABLE = ("video/mp4", "video/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav")
 VIEWABLE = ("image/jpeg", "image/png", "image/webp", "image/gif")
+ASPECT = re.compile(r"^[1-9][0-9]{0,4}/[1-9][0-9]{0,4}$")
 GRANT_URL = re.compile(r"^/api/v1/content/g_[A-Za-z0-9_-]{16,200}$")
 PAGE_SIZE = 50
 
@@ -171,11 +172,13 @@ def _media_source(request: Request, view: SetView) -> dict[str, Any] | None:
     if not GRANT_URL.match(url):
         return None
     redacted = request.cookies.get(cookie_name(view.id) + "_shows") == "redacted"
+    aspect = request.cookies.get(cookie_name(view.id) + "_aspect", "")
+    aspect = aspect if ASPECT.match(aspect) else ""
     if mime.startswith("video/") or mime.startswith("audio/"):
         element = "video" if mime.startswith("video/") else "audio"
-        return {"url": url, "element": element, "mime": mime, "redacted": redacted}
+        return {"url": url, "element": element, "mime": mime, "redacted": redacted, "aspect": aspect}
     if mime in VIEWABLE:
-        return {"url": url, "element": "img", "mime": mime, "redacted": redacted}
+        return {"url": url, "element": "img", "mime": mime, "redacted": redacted, "aspect": aspect}
     return None
 
 
@@ -253,24 +256,34 @@ async def open_media(request: Request, set_id: str, caller: Viewer):
             (d for d in state.derivatives if d.kind in wanted and d.mime_type in PLAYABLE + VIEWABLE), None
         )
         chosen = proxy.sha256 if proxy else None
-        return view, vault.access.grants.grant(
-            principal, view.exhibit_id, reason=reason, justification=justification, sha256=chosen
+        probe = state.facts.get("probe") or {}
+        width, height = probe.get("display_width"), probe.get("display_height")
+        aspect = f"{width}/{height}" if isinstance(width, int) and isinstance(height, int) else ""
+        return (
+            view,
+            vault.access.grants.grant(
+                principal, view.exhibit_id, reason=reason, justification=justification, sha256=chosen
+            ),
+            aspect,
         )
 
     try:
-        view, granted = await run_in_threadpool(grant)
+        view, granted, aspect = await run_in_threadpool(grant)
     except InvalidInput as exc:
         return _set_page(request, caller, set_id, error=str(exc), status=exc.status)
-    return _with_stage(request, _redirect(view.id, "opened", "#stage"), view.id, granted, "original")
+    response = _redirect(view.id, "opened", "#stage")
+    return _with_stage(request, response, view.id, granted, "original", aspect)
 
 
-def _with_stage(request: Request, response, set_id: str, granted, showing: str):
-    """Keep the short-lived link for the set's page only, until the link itself expires."""
+def _with_stage(request: Request, response, set_id: str, granted, showing: str, aspect: str = ""):
+    """Keep the short-lived link for the set's page only, until the link itself expires (with
+    the picture's shape, so the stage keeps its place while the clip loads)."""
     max_age = max(1, int((granted.expires_at - _vault(request).now()).total_seconds()))
     for name, value in (
         (cookie_name(set_id), f"/api/v1/content/{granted.secret}"),
         (cookie_name(set_id) + "_type", granted.mime_type),
         (cookie_name(set_id) + "_shows", showing),
+        (cookie_name(set_id) + "_aspect", aspect),
     ):
         response.set_cookie(
             name,

@@ -5,6 +5,12 @@
   "use strict";
   var stage = document.getElementById("redaction-stage");
   var data = document.getElementById("redaction-items");
+  if (stage && stage.dataset.aspect) {
+    // Hold the picture's place before the clip loads (no layout shift); same shape, so the
+    // overlay's fractions still match the picture.
+    stage.style.aspectRatio = stage.dataset.aspect.replace("/", " / ");
+    stage.classList.add("sized");
+  }
   if (!stage || !data) return;
   var media = stage.querySelector("video, img");
   var canvas = stage.querySelector("canvas");
