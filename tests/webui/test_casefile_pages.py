@@ -198,3 +198,39 @@ def test_outsiders_see_no_case_file_bad_shares_are_explained_and_forms_render_as
     }
     events = vault.custody.case_trail(people.officer, CASE)
     assert "bundle.export" in [e.action for e in events]
+
+
+def _partner_client(site, vault, collar: str):
+    """A partner signed in with their second factor (policy requires one of them)."""
+    from fastapi.testclient import TestClient
+
+    partner = vault.users.principal_for(collar, via="cli")
+    secret, _ = vault.access.signin.totp_enrol(partner)
+    totp = pyotp.TOTP(secret)
+    vault.access.signin.totp_confirm(partner, totp.at(time.time() - totp.interval))
+    client = TestClient(site, base_url="http://testserver", follow_redirects=False)
+    answer = client.post(
+        "/signin", data={"collar": collar, "password": ADMIN_PASSWORD, "totp": totp.now(), "next": "/"}
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def test_partners_see_only_what_was_shared_with_them(site, casefile_case, vault, people):
+    case, refs = casefile_case
+    vault.casefile.disclosure.add_exhibits(people.officer, CASE, refs)
+    defence = _partner_client(site, vault, "DEF1")
+    with defence:
+        for path in ("casefile", "casefile/unused", "casefile/shares"):
+            assert defence.get(f"/cases/{case.id}/{path}").status_code == 404  # nothing shared yet
+        vault.casefile.sharing.create(people.officer, CASE, "DEF1", forms=["MG6C"], exhibits=[refs[0]])
+        unused = defence.get(f"/cases/{case.id}/casefile/unused")
+        assert unused.status_code == 200
+        assert "Item 1" in unused.text and "Item 2" in unused.text
+        assert "Record the decision" not in unused.text and "Add to the schedule" not in unused.text
+        forms = defence.get(f"/cases/{case.id}/casefile")
+        assert forms.status_code == 200 and "New witness statement" not in forms.text
+        assert defence.get(f"/cases/{case.id}/casefile/shares").status_code in (403, 404)
+        assert defence.get(f"/cases/{case.id}/casefile/forms/MG6C.pdf").content.startswith(b"%PDF")
+        assert defence.get(f"/cases/{case.id}/casefile/forms/MG12.pdf").status_code == 404
+        assert defence.get(f"/cases/{case.id}/redaction").status_code == 404
