@@ -204,3 +204,30 @@ def test_keep_adjust_decide_and_a_refused_render_through_the_forms(sign_in, clip
     assert decision.kind == "decision" and decision.note == "nothing else personal in view"
     page = officer.get(f"/redaction/{created.id}?done=decided")
     assert "The decision was recorded." in page.text and "Kept (not redacted)" in page.text
+
+
+def test_a_document_set_lists_its_text_items_and_opens_in_the_browsers_viewer(
+    sign_in, vault, people, tmp_path
+):
+    from exhibits.redaction.service import ProposalInputs
+    from tests.redaction.media import make_statement_pdf
+    from tests.webui.conftest import csrf_of
+
+    vault.evidence.create_case(people.officer, CASE, "Assault, Market Square")
+    path = tmp_path / "statement.pdf"
+    make_statement_pdf(path)
+    request = IngestRequest(case=CASE, producer="PC 1234 Jane Smith", source="phone")
+    (outcome,) = vault.evidence.ingest_paths(people.officer, [path], request)
+    created = vault.redaction.create_set(people.officer, CASE, outcome.ref, "CPS charging file")
+    vault.redaction.propose(people.officer, created.id, ["text"], ProposalInputs(terms=["07700 900123"]))
+    officer = sign_in("1234")
+    page = officer.get(f"/redaction/{created.id}")
+    assert "page 1: &#39;07700 900123&#39;" in page.text and 'name="page"' in page.text
+    opened = officer.post(
+        f"/redaction/{created.id}/open",
+        data={"reason": "Disclosure review", "csrf_token": csrf_of(page.text)},
+    )
+    assert opened.status_code == 303
+    page = officer.get(opened.headers["location"])
+    link = re.search(r'<a href="(/api/v1/content/g_[^"]+)">Open the document \(PDF\)</a>', page.text)
+    assert link and officer.get(link.group(1)).content.startswith(b"%PDF")

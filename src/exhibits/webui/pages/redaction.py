@@ -179,6 +179,8 @@ def _media_source(request: Request, view: SetView) -> dict[str, Any] | None:
         return {"url": url, "element": element, "mime": mime, "redacted": redacted, "aspect": aspect}
     if mime in VIEWABLE:
         return {"url": url, "element": "img", "mime": mime, "redacted": redacted, "aspect": aspect}
+    if mime == "application/pdf":  # the browser's own viewer, with the items listed by page below
+        return {"url": url, "element": "link", "mime": mime, "redacted": redacted, "aspect": ""}
     return None
 
 
