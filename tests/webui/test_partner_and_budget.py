@@ -130,9 +130,12 @@ def test_defence_sees_only_what_was_shared(phone, site_server, vault, admin, peo
     assert answer.value.status == 200
     assert answer.value.headers["cache-control"] == "no-store"
 
-    # Nothing unshared opens, by any address.
+    # The police case page leads a partner to what was shared, and nothing unshared opens.
+    page.goto(site_server + f"/cases/{case.id}")
+    assert page.url == site_server + f"/shared/{case.id}"
+    assert unshared.ref not in page.locator("main").inner_text()
     for path in (
-        f"/cases/{case.id}",
+        f"/cases/{other.id}",
         f"/exhibits/{unshared.exhibit_id}",
         f"/shared/{case.id}/content/{unshared.ref}?justification=x",
         f"/shared/{other.id}",

@@ -5,9 +5,10 @@ and log it (one consultation per list, not one per row)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from exhibits.evidence import queries
@@ -15,6 +16,7 @@ from exhibits.evidence.views import ExhibitView
 from exhibits.processing.views import JobView, overall_state
 from exhibits.web.pagination import decode_cursor, encode_cursor
 from exhibits.webui import links
+from exhibits.webui.pages.home import is_partner
 from exhibits.webui.session import Viewer
 from exhibits.webui.templating import render
 
@@ -78,6 +80,8 @@ def _case_page(vault, principal, case_id: str, after: str | None):
 @router.get("/cases/{case_id}", name="case")
 async def case_page(request: Request, case_id: str, caller: Viewer, after: str | None = None) -> Response:
     vault = request.app.state.vault
+    if is_partner(caller.principal):  # partners see a case through what was shared with them
+        return RedirectResponse(f"/shared/{quote(case_id, safe='')}", status_code=303)
     case, rows, more, people = await run_in_threadpool(_case_page, vault, caller.principal, case_id, after)
     next_url = f"/cases/{case.id}?after={more}" if more else None
     return render(
