@@ -187,3 +187,31 @@ def test_partners_see_only_what_was_shared_with_expiry(sign_in, vault, admin, pe
     assert client.get(f"/shared/{case.id}/content/{shared_ref}?download=1&justification=x").status_code == 403
     assert client.get(f"/cases/{case.id}").headers["location"] == f"/shared/{case.id}"
     assert client.get(f"/exhibits/{outcomes[1].exhibit_id}").status_code == 404
+
+
+def test_home_lists_what_needs_attention(sign_in, vault, people, tmp_path):
+    from exhibits.redaction.service import ProposalInputs
+    from tests.redaction.media import make_statement_pdf
+
+    case = vault.evidence.create_case(people.officer, "42/2024/640", "Harassment by text message")
+    path = tmp_path / "statement.pdf"
+    make_statement_pdf(path)
+    request = IngestRequest(case=case.id, producer="PC 1234 Jane Smith", source="phone")
+    (outcome,) = vault.evidence.ingest_paths(people.officer, [path], request)
+    created = vault.redaction.create_set(people.officer, case.id, outcome.ref, "CPS charging file")
+    vault.redaction.propose(people.officer, created.id, ["text"], ProposalInputs(terms=["07700 900123"]))
+    vault.users.create_user(
+        people.admin,
+        collar="C300",
+        name="Pat Crown",
+        roles=["prosecutor"],
+        password="correct horse battery staple",
+    )
+    vault.casefile.sharing.create(
+        people.officer, case.id, "C300", exhibits=[outcome.ref], expires_in=timedelta(days=2)
+    )
+    home = sign_in("1234").get("/")
+    assert "Needs your attention" in home.text
+    assert f'href="/redaction/{created.id}"' in home.text
+    assert "proposed redaction" in home.text and "await" in home.text
+    assert "the share with Pat Crown (C300) ends" in home.text

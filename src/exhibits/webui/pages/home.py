@@ -1,4 +1,5 @@
-"""Home: my cases, and what needs my attention (failed processing, shares about to expire).
+"""Home: my cases, and what needs my attention (failed processing, redactions awaiting review,
+shares about to expire).
 Partners (prosecutors, defence) see the cases shared with them, with each share's expiry."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Attention:
     case: Any
     failed: list  # JobView
     expiring: list  # ShareView
+    review: list  # redaction SetView with proposals nobody has decided yet
 
 
 def is_partner(principal) -> bool:
@@ -44,8 +46,13 @@ def _attention(vault, principal, cases) -> list[Attention]:
         except ExhibitsError:  # may not manage shares on this case
             shares = []
         expiring = [s for s in shares if s.active and s.expires_at <= soon]
-        if failed or expiring:
-            found.append(Attention(case, failed, expiring))
+        try:
+            sets = vault.redaction.list_sets(principal, case.id)
+        except ExhibitsError:
+            sets = []
+        review = [s for s in sets if s.counts.get("by_state", {}).get("proposed")]
+        if failed or expiring or review:
+            found.append(Attention(case, failed, expiring, review))
     return found
 
 
