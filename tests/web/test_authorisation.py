@@ -21,6 +21,7 @@ import pytest
 
 from exhibits.access.audit import AuditQuery
 from exhibits.evidence.service import IngestRequest
+from exhibits.redaction.domain import ItemKind
 from exhibits.uploads.tus import encode_metadata
 from exhibits.web.app import api_routes
 from tests.conftest import ADMIN_PASSWORD
@@ -61,6 +62,8 @@ class World:
     shared_sha256: str = ""
     video_id: str = ""  # a real video in the shared case, with a transcript and entities
     statement_id: str = ""  # a signed MG11 in the shared case, shared with both partners
+    image_id: str = ""  # a real image in the shared case
+    redaction_set_id: str = ""  # a redaction set of that image, with one region
 
     def n(self) -> int:
         return next(self.counter)
@@ -382,6 +385,55 @@ def still(world: World, who: str) -> dict[str, Any]:
     return {"case_id": world.shared_case_id, "exhibit_id": world.video_id, "json": {"start": 0.5}}
 
 
+REGION = {
+    "kind": ItemKind.REGION,
+    "geometry": {"shape": "box", "box": [0.1, 0.1, 0.3, 0.3]},
+    "reason": "face",
+}
+
+
+def redaction_set(world: World, who: str) -> dict[str, Any]:
+    return {"set_id": world.redaction_set_id}
+
+
+def new_redaction_set(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "exhibit_id": world.image_id, "json": {"purpose": "Defence"}}
+
+
+def new_region(world: World, who: str) -> dict[str, Any]:
+    return {"set_id": world.redaction_set_id, "json": {**REGION, "kind": "region"}}
+
+
+def region_added(world: World, who: str) -> dict[str, Any]:
+    redaction = world.vault.redaction
+    item = redaction.add(
+        world.people["oic"], world.redaction_set_id, REGION["kind"], REGION["geometry"], "face"
+    )
+    return {"set_id": world.redaction_set_id, "number": item.number}
+
+
+def region_to_adjust(world: World, who: str) -> dict[str, Any]:
+    built = region_added(world, who)
+    return {**built, "json": {"geometry": {"shape": "ellipse", "box": [0.2, 0.2, 0.3, 0.3]}}}
+
+
+def region_to_review(world: World, who: str) -> dict[str, Any]:
+    built = region_added(world, who)
+    return {"set_id": built["set_id"], "json": {"numbers": [built["number"]], "state": "rejected"}}
+
+
+def not_redacted(world: World, who: str) -> dict[str, Any]:
+    note = "The suspect's face: evidentially needed"
+    return {"set_id": world.redaction_set_id, "json": {"reason": "face", "note": note}}
+
+
+def set_to_render(world: World, who: str) -> dict[str, Any]:
+    redaction, oic = world.vault.redaction, world.people["oic"]
+    view = redaction.create_set(oic, world.shared_case_id, world.image_id, "CPS charging file")
+    redaction.add(oic, view.id, REGION["kind"], REGION["geometry"], "face")
+    return {"set_id": view.id}
+
+
 V1 = "/api/v1"
 TABLE: list[Row] = [
     # system
@@ -498,6 +550,21 @@ TABLE: list[Row] = [
     # processing
     Row("GET", f"{V1}/exhibits/{{exhibit_id}}/processing", READERS, consults=1),
     Row("POST", f"{V1}/cases/{{case_id}}/exhibits/{{exhibit_id}}/cuts", WORKERS, still),
+    # redaction review (on an image of the shared case)
+    Row("GET", f"{V1}/cases/{{case}}/redaction-sets", READERS, shared, consults=1),
+    Row(
+        "POST",
+        f"{V1}/cases/{{case}}/exhibits/{{exhibit_id}}/redaction-sets",
+        WORKERS,
+        new_redaction_set,
+        consults=1,  # the answer shows the new set
+    ),
+    Row("GET", f"{V1}/redaction-sets/{{set_id}}", READERS, redaction_set, consults=1),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/items", WORKERS, new_region),
+    Row("PATCH", f"{V1}/redaction-sets/{{set_id}}/items/{{number}}", WORKERS, region_to_adjust),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/review", WORKERS, region_to_review, consults=1),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/not-redacted", WORKERS, not_redacted),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/renders", WORKERS, set_to_render),
     # last: it revokes every token of the caller, the walk's own included
     Row("POST", f"{V1}/auth/signout-everywhere", SIGNED_IN, fresh_token),
 ]
@@ -543,6 +610,8 @@ def world(vault, people, admin, tmp_path) -> World:
 def _shared_case(vault, principals: dict[str, Any], tmp_path) -> dict[str, str]:
     """A second case with the same assignments and exclusion, a real video with a transcript,
     a signed statement, and an active share of it to each partner."""
+    from PIL import Image
+
     from exhibits.analysis.entities.processor import EntityProcessor
     from exhibits.analysis.transcription import TranscriptionProcessor
     from tests.processing.conftest import make_video
@@ -561,6 +630,13 @@ def _shared_case(vault, principals: dict[str, Any], tmp_path) -> dict[str, str]:
         video = vault.evidence.ingest_stream(oic, handle, "clip.mp4", request)
     record(vault, video.sha256, TranscriptionProcessor, transcript((0.0, 1.0, "the blue car drove of")))
     record(vault, video.sha256, EntityProcessor, {"entities": []})
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    image.save(tmp_path / "door.png")
+    with (tmp_path / "door.png").open("rb") as handle:
+        picture = vault.evidence.ingest_stream(oic, handle, "door.png", request)
+    assert picture.exhibit_id
+    redaction_set = vault.redaction.create_set(oic, case.id, picture.exhibit_id, "CPS charging file")
+    vault.redaction.add(oic, redaction_set.id, REGION["kind"], REGION["geometry"], "face")
     records = vault.casefile.records
     made = records.create(oic, case.id, "MG11", STATEMENT)
     records.sign(oic, made.id, signed_by="Alice Witness")
@@ -580,6 +656,8 @@ def _shared_case(vault, principals: dict[str, Any], tmp_path) -> dict[str, str]:
         "shared_sha256": frame.sha256,
         "video_id": video.exhibit_id,
         "statement_id": made.id,
+        "image_id": picture.exhibit_id,
+        "redaction_set_id": redaction_set.id,
     }
 
 

@@ -57,3 +57,11 @@ def exhibits_derivatives(session, exhibit_ids):
         )
         for render, purpose, size in rows
     ]
+
+
+@hookimpl
+def exhibits_api(app) -> None:
+    from exhibits.redaction.api import router
+    from exhibits.web.api import PROBLEM_RESPONSES
+
+    app.include_router(router, responses=PROBLEM_RESPONSES)

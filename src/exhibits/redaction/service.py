@@ -139,7 +139,8 @@ class RedactionService:
                 self._view(session, s, items=False)
                 for s in session.scalars(query.order_by(RedactionSet.created_at))
             ]
-        self.vault.consulted(principal, "redaction.list", case_id=case.id, details={"count": len(views)})
+            case_id = case.id  # read before the session closes (the row is detached after it)
+        self.vault.consulted(principal, "redaction.list", case_id=case_id, details={"count": len(views)})
         return views
 
     def show(self, principal: Principal, set_key: str) -> SetView:
@@ -331,6 +332,7 @@ class RedactionService:
         source: str = "user",
     ) -> ItemView:
         """A region, span or track drawn by a person: accepted by them as they make it."""
+        kind = ItemKind(kind)  # a plain string would skip the geometry checks (they compare by identity)
         with self.vault.reading() as session:
             set_id = self._set(session, principal, set_key, Permission.REDACTION_EDIT).id
         proposal = Proposal(kind, reason, geometry, source, note=note, state=ItemState.ACCEPTED)
