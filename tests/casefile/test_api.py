@@ -1,49 +1,42 @@
-"""The case file's HTTP routes, over real HTTP semantics (Starlette's test client), with the
-application's two dependencies wired the way the API application wires them."""
+"""The case file's HTTP routes, over real HTTP semantics (Starlette's test client), in the API
+application itself: signed in with each person's own API token."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
-from fastapi import FastAPI, Header, Request
-from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from exhibits.casefile import api
-from exhibits.errors import ExhibitsError
+from exhibits.web.app import create_app
 from tests.casefile.conftest import REVERSE, STATEMENT, URN
 
 
 @pytest.fixture
 def client(vault, world):
-    app = FastAPI()
-    app.include_router(api.router)
-
-    def principal(x_collar: str = Header()):
-        return vault.users.principal_for(x_collar, via="api")
-
-    app.dependency_overrides[api.current_vault] = lambda: vault
-    app.dependency_overrides[api.current_principal] = principal
-
-    @app.exception_handler(ExhibitsError)
-    def problem(_: Request, exc: ExhibitsError) -> JSONResponse:
-        return JSONResponse(
-            {"type": exc.kind, "detail": exc.message},
-            status_code=exc.status,
-            media_type="application/problem+json",
-        )
-
-    with TestClient(app) as test_client:
+    with TestClient(create_app(vault)) as test_client:
         yield test_client
 
 
-def as_(collar: str) -> dict[str, str]:
-    return {"X-Collar": collar}
+@pytest.fixture
+def as_(vault):
+    """Authorization headers of a person (by collar number), with a token of their own."""
+    tokens: dict[str, dict[str, str]] = {}
+
+    def headers(collar: str) -> dict[str, str]:
+        if collar not in tokens:
+            principal = vault.users.principal_for(collar, via="api")
+            _, secret = vault.access.tokens.create(principal, name="test", expires_in=timedelta(days=1))
+            tokens[collar] = {"Authorization": f"Bearer {secret}"}
+        return tokens[collar]
+
+    return headers
 
 
-def test_case_file_over_http_and_what_each_partner_sees(client, world, vault):
+def test_case_file_over_http_and_what_each_partner_sees(client, world, vault, as_):
     oic = as_("1234")
     made = client.post(
         f"/api/v1/cases/{URN}/casefile/records", json={"form": "MG11", "data": STATEMENT}, headers=oic
@@ -126,7 +119,7 @@ def test_case_file_over_http_and_what_each_partner_sees(client, world, vault):
     assert client.get(f"/api/v1/casefile/records/{statement}", headers=defence).status_code == 404
 
 
-def test_retention_and_bundle_routes(client, world, vault):
+def test_retention_and_bundle_routes(client, world, vault, as_):
     supervisor, oic = as_("5678"), as_("1234")
     assert client.get("/api/v1/retention/due", headers=oic).status_code == 403
     assert client.get("/api/v1/retention/due", headers=supervisor).json() == []
@@ -197,7 +190,7 @@ ROUTES = [
 ]
 
 
-def test_every_route_refuses_someone_with_no_part_in_the_case(client, world, vault):
+def test_every_route_refuses_someone_with_no_part_in_the_case(client, world, vault, as_):
     records = vault.casefile.records
     record = records.create(world.oic, world.case, "MG11", STATEMENT).id
     vault.casefile.disclosure.add_exhibits(world.oic, world.case, ["JS/2"])

@@ -21,9 +21,11 @@ import pytest
 
 from exhibits.access.audit import AuditQuery
 from exhibits.evidence.service import IngestRequest
+from exhibits.redaction.domain import ItemKind
 from exhibits.uploads.tus import encode_metadata
 from exhibits.web.app import api_routes
 from tests.conftest import ADMIN_PASSWORD
+from tests.portal import authorisation as portal_authorisation
 
 ANON = "anonymous"
 ROLES = ["officer", "investigator", "supervisor", "admin", "auditor", "prosecutor", "defence"]
@@ -40,6 +42,9 @@ OIC = frozenset({"oic"})
 RESTRICTERS = frozenset({"oic", "disclosure"})
 ADMINS = frozenset({"admin"})
 AUDITORS = frozenset({"auditor"})
+PARTNERS = frozenset({"prosecutor", "defence"})  # each holds an active share of the shared case
+SUPERVISORS = frozenset({"supervisor"})
+PROSECUTORS = frozenset({"prosecutor"})
 
 
 @dataclass
@@ -52,6 +57,14 @@ class World:
     restrictable_id: str
     case_event_seq: int
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # a second case, assigned like the first and shared with both partners (the case-file rows)
+    shared_case_id: str = ""
+    shared_exhibit_id: str = ""
+    shared_sha256: str = ""
+    video_id: str = ""  # a real video in the shared case, with a transcript and entities
+    statement_id: str = ""  # a signed MG11 in the shared case, shared with both partners
+    image_id: str = ""  # a real image in the shared case
+    redaction_set_id: str = ""  # a redaction set of that image, with one region
 
     def n(self) -> int:
         return next(self.counter)
@@ -211,6 +224,217 @@ def oidc_callback(world: World, who: str) -> dict[str, Any]:
     return {"params": {"code": "x", "state": "y"}}
 
 
+# --- case file, analysis and processing builders (on the shared case) --------------------------
+
+STATEMENT = {
+    "statement_of": "Alice Witness",
+    "statement_date": "2026-11-21",
+    "body": "At about 23:05 I saw a man force the door of the Post Office.",
+}
+
+
+def shared(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id}
+
+
+def new_statement(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "json": {"form": "MG11", "data": STATEMENT}}
+
+
+def statement(world: World, who: str) -> dict[str, Any]:
+    return {"record": world.statement_id}
+
+
+def draft(world: World, who: str) -> dict[str, Any]:
+    view = world.vault.casefile.records.create(world.people["oic"], world.shared_case_id, "MG11", STATEMENT)
+    return {"record": view.id, "json": {"data": {**STATEMENT, "body": "Corrected: the back door."}}}
+
+
+def draft_to_sign(world: World, who: str) -> dict[str, Any]:
+    return {**draft(world, who), "json": {"signed_by": "Alice Witness"}}
+
+
+def signed(world: World, who: str) -> dict[str, Any]:
+    built = draft(world, who)
+    world.vault.casefile.records.sign(world.people["oic"], built["record"], signed_by="Alice Witness")
+    return built
+
+
+def mg5_to_sign_off(world: World, who: str) -> dict[str, Any]:
+    """An MG5 on a case of its own, which the supervisor can see (sign-off needs sight of it)."""
+    oic = world.people["oic"]
+    case = world.vault.evidence.create_case(oic, f"42/{5000 + world.n()}/26", "Criminal damage")
+    world.vault.users.assign(oic, case.id, world.people["supervisor"].collar, "viewer")
+    world.people["supervisor"].forget_assignments()
+    data = {"anticipated_plea": "GAP", "headline": "Suspect caught on CCTV"}
+    view = world.vault.casefile.records.create(oic, case.id, "MG5", data)
+    return {"record": view.id, "json": {"note": "Checked"}}
+
+
+def mg12(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "form": "MG12"}
+
+
+def new_person(world: World, who: str) -> dict[str, Any]:
+    return {
+        "case": world.shared_case_id,
+        "json": {"role": "witness", "given_names": "Alice", "surname": "Witness"},
+    }
+
+
+def unused_item(world: World, who: str) -> dict[str, Any]:
+    body = {"description": f"Officer's notebook {world.n()}", "location": "Property store"}
+    return {"case": world.shared_case_id, "json": body}
+
+
+def unused_to_decide(world: World, who: str) -> dict[str, Any]:
+    item = world.vault.casefile.disclosure.add_item(
+        world.people["oic"], world.shared_case_id, schedule="MG6C",
+        description=f"House-to-house notes {world.n()}", location="Property store",
+    )  # fmt: skip
+    return {"case": world.shared_case_id, "item_no": item.item_no, "json": {"decision": "D"}}
+
+
+def new_share(world: World, who: str) -> dict[str, Any]:
+    body = {
+        "partner": world.people["prosecutor"].collar,
+        "records": [world.statement_id],
+        "expires_in_days": 7,
+    }
+    return {"case": world.shared_case_id, "json": body}
+
+
+def share_to_revoke(world: World, who: str) -> dict[str, Any]:
+    view = world.vault.casefile.sharing.create(
+        world.people["oic"],
+        world.shared_case_id,
+        world.people["prosecutor"].collar,
+        records=[world.statement_id],
+    )
+    return {"share": view.id, "json": {"reason": "Superseded"}}
+
+
+def shared_content(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "item": world.shared_sha256}
+
+
+def outcome(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "json": {"outcome": "convicted", "outcome_date": "2026-10-01"}}
+
+
+def case_hold(world: World, who: str) -> dict[str, Any]:
+    return {"json": {"kind": "civil", "reason": "Civil claim notified", "case": world.shared_case_id}}
+
+
+def hold_to_lift(world: World, who: str) -> dict[str, Any]:
+    hold = world.vault.casefile.retention.place_hold(
+        world.people["oic"], "civil", "Civil claim notified", case_key=world.shared_case_id
+    )
+    return {"hold": hold, "json": {"reason": "Claim withdrawn"}}
+
+
+def retain(world: World, who: str) -> dict[str, Any]:
+    body = {"subject": "exhibit", "subject_id": world.shared_exhibit_id, "decision": "retain",
+            "reason": "Appeal possible", "retain_until": "2030-01-01"}  # fmt: skip
+    return {"json": body}
+
+
+def disposal(world: World, who: str) -> dict[str, Any]:
+    """Unassigned footage a supervisor decided to dispose of."""
+    request = IngestRequest(source="bwv", device_id="BWV-1", incident_ref=f"0{world.n()}")
+    clip = world.vault.evidence.ingest_stream(
+        world.people["officer"], io.BytesIO(f"street footage {world.n()}".encode()), "clip.mp4", request
+    )
+    world.vault.casefile.retention.decide(
+        world.people["supervisor"], "media", clip.media_id, "dispose", "No evidential value"
+    )
+    body = {"subject": "media", "subject_id": clip.media_id, "reason": "No evidential value",
+            "authority": "Force policy: unassigned footage 31 days"}  # fmt: skip
+    return {"json": body}
+
+
+def bundle(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "json": {"recipient": "cps"}}
+
+
+def search_query(world: World, who: str) -> dict[str, Any]:
+    return {"params": {"q": "bicycle", "mode": "keyword"}}
+
+
+def link_decision(world: World, who: str) -> dict[str, Any]:
+    body = {"other_case": world.case_id, "type": "vrm", "value": "AB12CDE", "decision": "rejected"}
+    return {"case": world.shared_case_id, "json": body}
+
+
+def transcript(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "exhibit": world.video_id, "fmt": "vtt", "kind": "transcript"}
+
+
+def transcript_fix(world: World, who: str) -> dict[str, Any]:
+    return {
+        **transcript(world, who),
+        "json": {"edits": {"0": "the blue car drove off"}, "reason": "Misheard"},
+    }
+
+
+def entities_fix(world: World, who: str) -> dict[str, Any]:
+    body = {"add": [{"type": "vrm", "value": "AB12CDE"}], "reason": "Plate read from the footage"}
+    return {**transcript(world, who), "json": body}
+
+
+def still(world: World, who: str) -> dict[str, Any]:
+    return {"case_id": world.shared_case_id, "exhibit_id": world.video_id, "json": {"start": 0.5}}
+
+
+REGION = {
+    "kind": ItemKind.REGION,
+    "geometry": {"shape": "box", "box": [0.1, 0.1, 0.3, 0.3]},
+    "reason": "face",
+}
+
+
+def redaction_set(world: World, who: str) -> dict[str, Any]:
+    return {"set_id": world.redaction_set_id}
+
+
+def new_redaction_set(world: World, who: str) -> dict[str, Any]:
+    return {"case": world.shared_case_id, "exhibit_id": world.image_id, "json": {"purpose": "Defence"}}
+
+
+def new_region(world: World, who: str) -> dict[str, Any]:
+    return {"set_id": world.redaction_set_id, "json": {**REGION, "kind": "region"}}
+
+
+def region_added(world: World, who: str) -> dict[str, Any]:
+    redaction = world.vault.redaction
+    item = redaction.add(
+        world.people["oic"], world.redaction_set_id, REGION["kind"], REGION["geometry"], "face"
+    )
+    return {"set_id": world.redaction_set_id, "number": item.number}
+
+
+def region_to_adjust(world: World, who: str) -> dict[str, Any]:
+    built = region_added(world, who)
+    return {**built, "json": {"geometry": {"shape": "ellipse", "box": [0.2, 0.2, 0.3, 0.3]}}}
+
+
+def region_to_review(world: World, who: str) -> dict[str, Any]:
+    built = region_added(world, who)
+    return {"set_id": built["set_id"], "json": {"numbers": [built["number"]], "state": "rejected"}}
+
+
+def not_redacted(world: World, who: str) -> dict[str, Any]:
+    note = "The suspect's face: evidentially needed"
+    return {"set_id": world.redaction_set_id, "json": {"reason": "face", "note": note}}
+
+
+def set_to_render(world: World, who: str) -> dict[str, Any]:
+    redaction, oic = world.vault.redaction, world.people["oic"]
+    view = redaction.create_set(oic, world.shared_case_id, world.image_id, "CPS charging file")
+    redaction.add(oic, view.id, REGION["kind"], REGION["geometry"], "face")
+    return {"set_id": view.id}
+
+
 V1 = "/api/v1"
 TABLE: list[Row] = [
     # system
@@ -284,14 +508,73 @@ TABLE: list[Row] = [
     Row("GET", f"{V1}/audit/events", AUDITORS, consults=1),
     Row("GET", f"{V1}/audit/export", AUDITORS, consults=1),
     # public evidence portal: rows and request builders in tests/portal/authorisation.py
-    *__import__("tests.portal.authorisation", fromlist=["rows"]).rows(Row, V1),
+    *portal_authorisation.rows(Row, V1),
+    # case file (on the shared case): records, forms and people
+    Row("GET", f"{V1}/cases/{{case}}/casefile/records", READERS | PARTNERS, shared, consults=1),
+    Row("POST", f"{V1}/cases/{{case}}/casefile/records", WORKERS, new_statement),
+    Row("GET", f"{V1}/casefile/records/{{record}}", READERS | PARTNERS, statement, consults=1),
+    Row("GET", f"{V1}/casefile/records/{{record}}/versions", READERS | PARTNERS, statement, consults=1),
+    Row("PUT", f"{V1}/casefile/records/{{record}}", WORKERS, draft),
+    Row("POST", f"{V1}/casefile/records/{{record}}/signature", WORKERS, draft_to_sign),
+    Row("POST", f"{V1}/casefile/records/{{record}}/amendment", WORKERS, signed),
+    Row("POST", f"{V1}/casefile/records/{{record}}/sign-off", SUPERVISORS, mg5_to_sign_off),
+    Row("GET", f"{V1}/cases/{{case}}/casefile/forms/{{form}}.pdf", READERS | PARTNERS, mg12, consults=1),
+    Row("GET", f"{V1}/cases/{{case}}/casefile/forms/{{form}}.json", READERS | PARTNERS, mg12, consults=1),
+    Row("GET", f"{V1}/cases/{{case}}/people", READERS, shared, consults=1),
+    Row("POST", f"{V1}/cases/{{case}}/people", WORKERS, new_person),
+    # disclosure and sharing
+    Row("GET", f"{V1}/cases/{{case}}/unused", READERS | PARTNERS, shared, consults=1),
+    Row("POST", f"{V1}/cases/{{case}}/unused", RESTRICTERS, unused_item),
+    Row("POST", f"{V1}/cases/{{case}}/unused/{{item_no}}/decisions", PROSECUTORS, unused_to_decide),
+    Row("GET", f"{V1}/cases/{{case}}/shares", RESTRICTERS, shared, consults=1),
+    Row("POST", f"{V1}/cases/{{case}}/shares", RESTRICTERS, new_share),
+    Row("POST", f"{V1}/shares/{{share}}/revocation", RESTRICTERS, share_to_revoke),
+    Row("GET", f"{V1}/shared/cases", SIGNED_IN, consults=1),  # partners see their cases; others none
+    Row("GET", f"{V1}/shared/cases/{{case}}/items", PARTNERS, shared, consults=1),
+    Row("GET", f"{V1}/shared/cases/{{case}}/content/{{item}}", PARTNERS, shared_content, consults=1),
+    # retention and bundles
+    Row("GET", f"{V1}/retention/due", SUPERVISORS, consults=1),
+    Row("PUT", f"{V1}/cases/{{case}}/outcome", OIC, outcome),
+    Row("POST", f"{V1}/retention/holds", OIC, case_hold),
+    Row("POST", f"{V1}/retention/holds/{{hold}}/lift", SUPERVISORS, hold_to_lift),
+    Row("POST", f"{V1}/retention/decisions", SUPERVISORS, retain),
+    Row("POST", f"{V1}/retention/disposals", SUPERVISORS, disposal),
+    Row("POST", f"{V1}/cases/{{case}}/bundles", RESTRICTERS, bundle),
+    # search, links, transcripts and entities
+    Row("GET", f"{V1}/search", SIGNED_IN, search_query, consults=1),
+    Row("GET", f"{V1}/cases/{{case}}/links", READERS, shared, consults=1),
+    Row("POST", f"{V1}/cases/{{case}}/links/decisions", WORKERS, link_decision),
+    Row(
+        "GET", f"{V1}/cases/{{case}}/exhibits/{{exhibit}}/transcript.{{fmt}}", READERS, transcript, consults=1
+    ),
+    Row("GET", f"{V1}/cases/{{case}}/exhibits/{{exhibit}}/{{kind}}", READERS, transcript, consults=1),
+    Row("POST", f"{V1}/cases/{{case}}/exhibits/{{exhibit}}/transcript/corrections", WORKERS, transcript_fix),
+    Row("POST", f"{V1}/cases/{{case}}/exhibits/{{exhibit}}/entities/corrections", WORKERS, entities_fix),
+    # processing
+    Row("GET", f"{V1}/exhibits/{{exhibit_id}}/processing", READERS, consults=1),
+    Row("POST", f"{V1}/cases/{{case_id}}/exhibits/{{exhibit_id}}/cuts", WORKERS, still),
+    # redaction review (on an image of the shared case)
+    Row("GET", f"{V1}/cases/{{case}}/redaction-sets", READERS, shared, consults=1),
+    Row(
+        "POST",
+        f"{V1}/cases/{{case}}/exhibits/{{exhibit_id}}/redaction-sets",
+        WORKERS,
+        new_redaction_set,
+        consults=1,  # the answer shows the new set
+    ),
+    Row("GET", f"{V1}/redaction-sets/{{set_id}}", READERS, redaction_set, consults=1),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/items", WORKERS, new_region),
+    Row("PATCH", f"{V1}/redaction-sets/{{set_id}}/items/{{number}}", WORKERS, region_to_adjust),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/review", WORKERS, region_to_review, consults=1),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/not-redacted", WORKERS, not_redacted),
+    Row("POST", f"{V1}/redaction-sets/{{set_id}}/renders", WORKERS, set_to_render),
     # last: it revokes every token of the caller, the walk's own included
     Row("POST", f"{V1}/auth/signout-everywhere", SIGNED_IN, fresh_token),
 ]
 
 
 @pytest.fixture
-def world(vault, people, admin) -> World:
+def world(vault, people, admin, tmp_path) -> World:
     principals: dict[str, Any] = {"admin": admin}
     users = vault.users
     for n, role in enumerate(r for r in ROLES if r != "admin"):
@@ -314,6 +597,7 @@ def world(vault, people, admin) -> World:
         principals["oic"], case.id, principals[EXCLUDED].collar, "Under investigation"
     )
     trail = vault.custody.case_trail(principals["oic"], case.id)
+    extra = _shared_case(vault, principals, tmp_path)
     tokens = {}
     for identity, principal in principals.items():
         _, secret = vault.access.tokens.create(principal, name="walk", expires_in=timedelta(days=1))
@@ -321,7 +605,63 @@ def world(vault, people, admin) -> World:
     for principal in principals.values():
         principal.forget_assignments()
     assert first.exhibit_id and second.exhibit_id
-    return World(vault, principals, tokens, case.id, first.exhibit_id, second.exhibit_id, trail[0].seq)
+    return World(
+        vault, principals, tokens, case.id, first.exhibit_id, second.exhibit_id, trail[0].seq, **extra
+    )
+
+
+def _shared_case(vault, principals: dict[str, Any], tmp_path) -> dict[str, str]:
+    """A second case with the same assignments and exclusion, a real video with a transcript,
+    a signed statement, and an active share of it to each partner."""
+    from PIL import Image
+
+    from exhibits.analysis.entities.processor import EntityProcessor
+    from exhibits.analysis.transcription import TranscriptionProcessor
+    from tests.processing.conftest import make_video
+    from tests.search.conftest import record, transcript
+
+    oic, users = principals["oic"], vault.users
+    case = vault.evidence.create_case(oic, "42/1001/26", "Burglary at the Post Office")
+    for identity, part in [("disclosure", "disclosure_officer"), ("case_investigator", "investigator"),
+                           ("viewer", "viewer"), (EXCLUDED, "investigator")]:  # fmt: skip
+        users.assign(oic, case.id, principals[identity].collar, part)
+    vault.access.need_to_know.exclude(oic, case.id, principals[EXCLUDED].collar, "Under investigation")
+    request = IngestRequest(case=case.id, producer="PC 1234 Jane Smith", source="cctv")
+    frame = vault.evidence.ingest_stream(oic, io.BytesIO(b"shared cctv frame"), "frame.jpg", request)
+    video_path = make_video(tmp_path / "clip.mp4", seconds=1, size="64x48", audio=False)
+    with video_path.open("rb") as handle:
+        video = vault.evidence.ingest_stream(oic, handle, "clip.mp4", request)
+    record(vault, video.sha256, TranscriptionProcessor, transcript((0.0, 1.0, "the blue car drove of")))
+    record(vault, video.sha256, EntityProcessor, {"entities": []})
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    image.save(tmp_path / "door.png")
+    with (tmp_path / "door.png").open("rb") as handle:
+        picture = vault.evidence.ingest_stream(oic, handle, "door.png", request)
+    assert picture.exhibit_id
+    redaction_set = vault.redaction.create_set(oic, case.id, picture.exhibit_id, "CPS charging file")
+    vault.redaction.add(oic, redaction_set.id, REGION["kind"], REGION["geometry"], "face")
+    records = vault.casefile.records
+    made = records.create(oic, case.id, "MG11", STATEMENT)
+    records.sign(oic, made.id, signed_by="Alice Witness")
+    for partner in ("prosecutor", "defence"):
+        vault.casefile.sharing.create(
+            oic,
+            case.id,
+            principals[partner].collar,
+            exhibits=[frame.ref],
+            records=[made.id],
+            forms=["MG12", "MG6C"],
+        )
+    assert frame.exhibit_id and video.exhibit_id
+    return {
+        "shared_case_id": case.id,
+        "shared_exhibit_id": frame.exhibit_id,
+        "shared_sha256": frame.sha256,
+        "video_id": video.exhibit_id,
+        "statement_id": made.id,
+        "image_id": picture.exhibit_id,
+        "redaction_set_id": redaction_set.id,
+    }
 
 
 def test_every_route_has_a_row(app):

@@ -29,11 +29,11 @@ def exhibits_verify(vault, report) -> None:
 
 @hookimpl
 def exhibits_api(app) -> None:
-    """The application also overrides ``current_vault`` and ``current_principal`` of
-    exhibits.casefile.api with its own dependencies (see that module)."""
+    """The case file's routes; each declares its permission (see exhibits.casefile.api)."""
     from exhibits.casefile.api import router
+    from exhibits.web.api import PROBLEM_RESPONSES
 
-    app.include_router(router)
+    app.include_router(router, responses=PROBLEM_RESPONSES)
 
 
 @hookimpl

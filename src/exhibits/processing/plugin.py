@@ -99,3 +99,11 @@ def exhibits_derivative(session, parent_sha256, sha256):
             return {"kind": found.kind, "mime_type": found.mime_type}
         wanted = record.parent_sha256
     return None
+
+
+@hookimpl
+def exhibits_api(app) -> None:
+    from exhibits.processing.api import router
+    from exhibits.web.api import PROBLEM_RESPONSES
+
+    app.include_router(router, responses=PROBLEM_RESPONSES)

@@ -165,7 +165,7 @@ def _crash_reason(code: int | None, memory_limit_mb: int) -> str:
         if -code == signal.SIGKILL:
             return (
                 f"the processor was killed ({name}), most likely for running out of memory "
-                f"(limit {memory_limit_mb} MiB)"
+                f"({memory_limit_mb} MiB allowance)"
             )
         return f"the processor crashed ({name}) on this input"
     return f"the processor stopped unexpectedly (exit status {code})"
@@ -336,7 +336,8 @@ def _run_one(request: dict[str, Any]) -> dict[str, Any]:
     except ProcessingFailed as exc:
         return {"status": "failed", "reason": exc.reason, "seconds": time.monotonic() - started}
     except MemoryError:
-        reason = f"ran out of memory (limit {limit // 2**20} MiB) on this input"
+        allowance = int(request["memory_limit"]) // 2**20  # what the setting names, not the total
+        reason = f"ran out of memory ({allowance} MiB allowance) on this input"
         return {"status": "failed", "reason": reason, "seconds": time.monotonic() - started}
     except RecursionError:
         reason = "the input is nested too deeply to process"

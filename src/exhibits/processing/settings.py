@@ -25,7 +25,7 @@ class ProcessingSettings(BaseModel):
     retry_backoff_max_seconds: int = Field(default=600, ge=1)
     relay_seconds: float = Field(default=10.0, gt=0)  # Celery: how often stranded jobs are re-sent
     dispatch_grace_seconds: int = Field(default=30, ge=1)  # Celery: unclaimed this long = stranded
-    memory_limit_mb: int = Field(default=4096, ge=64)  # per processor run (address space)
+    memory_limit_mb: int = Field(default=4096, ge=64)  # per run: address space on top of the runner's own
     time_limits: dict[str, int] = Field(default_factory=dict)  # processor name -> seconds
     queues: dict[str, str] = Field(default_factory=dict)  # processor name -> queue
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)  # processor name -> parameters

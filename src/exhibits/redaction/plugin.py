@@ -86,3 +86,11 @@ def exhibits_derivative(session, parent_sha256, sha256):
     if sha256 == render.report_pdf_sha256:
         return {"kind": "redaction-report", "mime_type": "application/pdf"}
     return {"kind": "redaction-report", "mime_type": "application/json"}
+
+
+@hookimpl
+def exhibits_api(app) -> None:
+    from exhibits.redaction.api import router
+    from exhibits.web.api import PROBLEM_RESPONSES
+
+    app.include_router(router, responses=PROBLEM_RESPONSES)

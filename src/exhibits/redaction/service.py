@@ -332,6 +332,7 @@ class RedactionService:
         source: str = "user",
     ) -> ItemView:
         """A region, span or track drawn by a person: accepted by them as they make it."""
+        kind = ItemKind(kind)  # a plain string would skip the geometry checks (they compare by identity)
         with self.vault.reading() as session:
             set_id = self._set(session, principal, set_key, Permission.REDACTION_EDIT).id
         proposal = Proposal(kind, reason, geometry, source, note=note, state=ItemState.ACCEPTED)

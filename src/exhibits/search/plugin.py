@@ -23,3 +23,11 @@ def exhibits_cli(app) -> None:
     from exhibits.search.cli import register
 
     register(app)
+
+
+@hookimpl
+def exhibits_api(app) -> None:
+    from exhibits.search.api import router
+    from exhibits.web.api import PROBLEM_RESPONSES
+
+    app.include_router(router, responses=PROBLEM_RESPONSES)

@@ -52,6 +52,10 @@ class Rule:
     - ``upload``: on the case named in the upload's metadata (or ``media:ingest`` for unassigned media)
     - ``event``: on the case of the custody event named by ``seq`` (``audit:read`` for others)
     - ``own``: signed in; the resource must be the caller's own (their uploads)
+    - ``service``: signed in; the path names the case (by id, URN or crime reference) or an
+      item of it (a case-file record, a share, a hold) that only the capability's service can
+      resolve, so the service checks this same permission on what it resolves (404 to those
+      without it, as for ``case``)
     """
 
     permission: Permission | None
@@ -133,10 +137,10 @@ def _authorise(vault, rule: Rule, caller: Caller, params: dict[str, Any]) -> Non
     principal = caller.principal
     permission = rule.permission
     assert permission is not None
-    if rule.scope in ("force", "cases", "own", "upload"):
+    if rule.scope in ("force", "cases", "own", "upload", "service"):
         if rule.scope == "force":
             principal.require(permission)
-        return  # cases/own/upload: the service limits or checks the answer itself
+        return  # cases/own/upload/service: the service limits or checks the answer itself
     with vault.reading() as session:
         if rule.scope == "case":
             case_id = params.get("case_id")
@@ -163,9 +167,11 @@ def _authorise(vault, rule: Rule, caller: Caller, params: dict[str, Any]) -> Non
             raise ValueError(f"unknown rule scope {rule.scope!r}")
 
 
-def requires(permission: Permission, scope: str = "force", *, second_factor: bool = True) -> Any:
+def requires(
+    permission: Permission, scope: str = "force", *, second_factor: bool = True, note: str = ""
+) -> Any:
     """Declare (and enforce) the permission a route needs; see ``Rule``."""
-    rule = Rule(permission, scope, second_factor)
+    rule = Rule(permission, scope, second_factor, note)
 
     async def dependency(request: Request) -> Caller:
         caller = await identify(request)
