@@ -13,8 +13,6 @@ accepts the submission into a case, together with a draft MG11 made from the dec
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import os
 import secrets
@@ -42,12 +40,12 @@ from exhibits.portal.settings import PortalSettings
 from exhibits.portal.views import FileView, Receipt, SubmissionView
 from exhibits.storage import IngestResult
 from exhibits.storage.base import HEAD_BYTES
-from exhibits.uploads.tus import CHECKSUM_ALGORITHMS, ChecksumMismatch, OffsetMismatch
+from exhibits.uploads.partial import append_piece
+from exhibits.uploads.tus import OffsetMismatch
 
 if TYPE_CHECKING:
     from exhibits.vault import Vault
 
-CHUNK = 1024 * 1024
 TOKEN_PREFIX = "pub_"
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud or texted
 CODE_LENGTH = 10  # about 49 bits; guesses are rate-limited per address
@@ -419,31 +417,18 @@ class PortalService:
             if entry.status == "complete":
                 raise OffsetMismatch("this file is complete", offset=entry.length)
             raise NotFound("this file was refused: send it again as a new file")
-        try:
-            fd = os.open(self._part(file_id), os.O_RDWR)
-        except FileNotFoundError:
-            raise NotFound("this file's bytes are gone: send it again") from None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise Conflict("another request is sending bytes to this file") from None
-                raise
-            start = os.fstat(fd).st_size
-            if offset != start:
-                raise OffsetMismatch(
-                    f"Upload-Offset is {offset} but the file stands at {start}", offset=start
-                )
-            room = entry.length - start
-            if content_length is not None and content_length > room:
-                raise TooLarge(f"this piece would take the file past its length of {entry.length:,} bytes")
-            end = start + _receive(fd, start, room, source, checksum)
-            os.fsync(fd)
+
+        def sniff(fd: int, start: int, end: int) -> None:
             if start < SNIFF_AFTER <= end or (end == entry.length and start < SNIFF_AFTER):
                 self._check_type(fd, entry)
-        finally:
-            os.close(fd)
+
+        try:
+            end = append_piece(
+                self._part(file_id), offset, entry.length, source, checksum, content_length,
+                noun="file", written=sniff,
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise NotFound("this file's bytes are gone: send it again") from None
         if end == entry.length:
             return self._complete(entry)
         return FileView.of(entry, end)
@@ -797,35 +782,6 @@ class PortalService:
             with contextlib.suppress(FileNotFoundError):
                 self._part(file_id).unlink()
         return len(stale)
-
-
-def _receive(fd: int, start: int, room: int, source: BinaryIO, checksum: tuple[str, bytes] | None) -> int:
-    """Write what arrives at ``start``; as in exhibits.uploads, an interrupted piece is kept
-    (the client resumes from the offset) unless it carried a checksum, which must match."""
-    hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
-    os.lseek(fd, start, os.SEEK_SET)
-    received = 0
-    try:
-        while data := source.read(CHUNK):
-            if received + len(data) > room:
-                raise TooLarge("more bytes than the file's declared length")
-            if hasher:
-                hasher.update(data)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            received += len(data)
-    except TooLarge:
-        os.ftruncate(fd, start)
-        raise
-    except Exception:
-        if checksum:
-            os.ftruncate(fd, start)
-        raise
-    if checksum and hasher is not None and hasher.digest() != checksum[1]:
-        os.ftruncate(fd, start)
-        raise ChecksumMismatch(f"the {checksum[0]} checksum of this piece does not match: it was discarded")
-    return received
 
 
 def validate_submitter(data: dict[str, Any]) -> dict[str, str]:

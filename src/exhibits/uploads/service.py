@@ -10,7 +10,6 @@ size of the partial file after fsync, so a crash never claims bytes that are not
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 from dataclasses import dataclass
@@ -30,12 +29,12 @@ from exhibits.evidence.service import IngestRequest
 from exhibits.ids import new_id
 from exhibits.storage.base import is_sha256
 from exhibits.uploads.models import Upload
-from exhibits.uploads.tus import CHECKSUM_ALGORITHMS, ChecksumMismatch, OffsetMismatch
+from exhibits.uploads.partial import append_piece
+from exhibits.uploads.tus import OffsetMismatch
 
 if TYPE_CHECKING:
     from exhibits.vault import Vault
 
-CHUNK = 1024 * 1024
 PART_SUFFIX = ".part"
 
 
@@ -224,68 +223,13 @@ class UploadService:
         if self.vault.now() >= self._expires(row):
             raise UploadGone("this upload has expired")
         try:
-            fd = os.open(path, os.O_RDWR)
+            end = append_piece(path, offset, row.length, source, checksum, content_length)
         except FileNotFoundError:
             raise UploadGone("this upload's bytes are gone") from None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise Conflict("another request is sending bytes to this upload") from None
-                raise
-            start = os.fstat(fd).st_size
-            if offset != start:
-                raise OffsetMismatch(
-                    f"Upload-Offset is {offset} but the upload stands at {start}", offset=start
-                )
-            room = row.length - start
-            if content_length is not None and content_length > room:
-                raise TooLarge(f"this piece would take the upload past its length of {row.length:,} bytes")
-            received = self._receive(fd, start, room, source, checksum)
-            os.fsync(fd)
-            end = start + received
-        finally:
-            os.close(fd)
         if end == row.length:
             return self._complete(principal, row)
         view = self._view(row)
         return view
-
-    def _receive(
-        self, fd: int, start: int, room: int, source: BinaryIO, checksum: tuple[str, bytes] | None
-    ) -> int:
-        hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
-        os.lseek(fd, start, os.SEEK_SET)
-        received = 0
-        try:
-            while True:
-                data = source.read(CHUNK)
-                if not data:
-                    break
-                if received + len(data) > room:
-                    raise TooLarge("more bytes than the upload's declared length")
-                if hasher:
-                    hasher.update(data)
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                received += len(data)
-        except TooLarge:
-            os.ftruncate(fd, start)
-            raise
-        except Exception:
-            # Interrupted: keep what arrived unless it was to be checked as a whole.
-            if checksum:
-                os.ftruncate(fd, start)
-            raise
-        if checksum and hasher is not None and hasher.digest() != checksum[1]:
-            os.ftruncate(fd, start)
-            raise ChecksumMismatch(
-                f"the {checksum[0]} checksum of this piece does not match: it was discarded"
-            )
-        return received
 
     def _expires(self, row: Upload) -> datetime:
         """The deadline moves with every piece that arrives: the partial file's time says when
