@@ -25,7 +25,8 @@ from exhibits.uploads import tus
 from exhibits.web.auth import Caller, public, requires
 from exhibits.web.content import content_response
 from exhibits.web.problems import PREFIX_HEADERS
-from exhibits.web.streams import BodyInterrupted, RequestBodyReader
+from exhibits.web.streams import BodyInterrupted
+from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, receive_piece
 
 PREFIX = "/api/v1/portal"
 router = APIRouter(prefix=PREFIX, tags=["public evidence portal"])
@@ -33,8 +34,6 @@ Token = Annotated[str, Path(min_length=8, max_length=100, pattern=r"^pub_[A-Za-z
 FileId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
 SubmissionId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
 Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
-OFFSET_TYPE = "application/offset+octet-stream"
-TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -271,16 +270,6 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 # --- the public: files over tus ---------------------------------------------------------------
 
 
-def tus_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
-    if tus_resumable != tus.TUS_VERSION:
-        error = tus.UnsupportedVersion(f"this server speaks tus {tus.TUS_VERSION}: send Tus-Resumable: 1.0.0")
-        error.headers = {"Tus-Version": tus.TUS_VERSION}  # type: ignore[attr-defined]
-        raise error
-
-
-Tus = Depends(tus_version)
-
-
 def _progress(view: FileView) -> dict[str, str]:
     headers = {
         **TUS_HEADERS,
@@ -293,24 +282,11 @@ def _progress(view: FileView) -> dict[str, str]:
     return headers
 
 
-def _offset_body(request: Request) -> bool:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower() == OFFSET_TYPE
-
-
 async def _append(request: Request, token: str, file_id: str, offset: int) -> FileView:
     service = portal(request.app.state.vault)
-    checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
-    length_header = request.headers.get("content-length")
-    content_length = tus.parse_length(length_header, "Content-Length") if length_header is not None else None
-    metrics = request.app.state.metrics
-    reader = RequestBodyReader(request.stream(), metrics.upload_bytes.inc)
-    metrics.uploads.inc()
-    try:
-        return await run_in_threadpool(
-            service.append, token, file_id, offset, reader, checksum, content_length
-        )
-    finally:
-        metrics.uploads.dec()
+    return await receive_piece(
+        request, lambda body, checksum, length: service.append(token, file_id, offset, body, checksum, length)
+    )
 
 
 @router.post("/s/{token}/files", status_code=201, dependencies=[PUBLIC_LINK, Limited, Tus])
@@ -332,7 +308,7 @@ async def create_file(
     view = await run_in_threadpool(service.create_file, token, length, metadata.get("filename"))
     base = request.app.state.api_settings.public_url or str(request.base_url)
     location = base.rstrip("/") + f"{PREFIX}/s/{token}/files/{view.id}"
-    if _offset_body(request):
+    if is_offset_body(request):
         try:
             view = await _append(request, token, view.id, 0)
         except (tus.ChecksumMismatch, BodyInterrupted):
@@ -357,7 +333,7 @@ async def file_append(
 ) -> Response:
     """Bytes from ``Upload-Offset``; the first kilobytes must be a video, photograph or sound
     recording (decided from the bytes), and the last byte answers with ``Exhibits-Sha256``."""
-    if not _offset_body(request):
+    if not is_offset_body(request):
         raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_TYPE}")
     offset = tus.parse_length(upload_offset, "Upload-Offset")
     view = await _append(request, token, file_id, offset)

@@ -7,7 +7,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -18,12 +18,11 @@ from exhibits.uploads.service import UploadView
 from exhibits.web.api.schemas import UploadOut
 from exhibits.web.auth import Caller, public, requires
 from exhibits.web.problems import PREFIX_HEADERS
-from exhibits.web.streams import BodyInterrupted, RequestBodyReader
+from exhibits.web.streams import BodyInterrupted
+from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, receive_piece
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 UploadId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
-OFFSET_TYPE = "application/offset+octet-stream"
-TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
 
 
 class UnsupportedMediaType(ExhibitsError):
@@ -32,14 +31,6 @@ class UnsupportedMediaType(ExhibitsError):
     exit_code = 2
 
 
-def tus_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
-    if tus_resumable != tus.TUS_VERSION:
-        error = tus.UnsupportedVersion(f"this server speaks tus {tus.TUS_VERSION}: send Tus-Resumable: 1.0.0")
-        error.headers = {"Tus-Version": tus.TUS_VERSION}  # type: ignore[attr-defined]
-        raise error
-
-
-Tus = Depends(tus_version)
 Uploader = Annotated[Caller, requires(Permission.EXHIBIT_ADD, "upload")]
 Owner = Annotated[Caller, requires(Permission.ACCOUNT_SELF, "own")]
 
@@ -80,25 +71,12 @@ async def discover(request: Request) -> Response:
     )
 
 
-def _offset_body(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type == OFFSET_TYPE
-
-
 async def _append(request: Request, caller: Caller, upload_id: str, offset: int) -> UploadView:
-    vault = request.app.state.vault
-    checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
-    length_header = request.headers.get("content-length")
-    content_length = tus.parse_length(length_header, "Content-Length") if length_header is not None else None
-    metrics = request.app.state.metrics
-    reader = RequestBodyReader(request.stream(), metrics.upload_bytes.inc)
-    metrics.uploads.inc()
-    try:
-        return await run_in_threadpool(
-            vault.uploads.append, caller.principal, upload_id, offset, reader, checksum, content_length
-        )
-    finally:
-        metrics.uploads.dec()
+    uploads, principal = request.app.state.vault.uploads, caller.principal
+    return await receive_piece(
+        request,
+        lambda body, checksum, length: uploads.append(principal, upload_id, offset, body, checksum, length),
+    )
 
 
 @router.post("", status_code=201, dependencies=[Tus])
@@ -122,7 +100,7 @@ async def create(
     view = await run_in_threadpool(vault.uploads.create, caller.principal, length, metadata)
     base = request.app.state.api_settings.public_url or str(request.base_url)
     location = base.rstrip("/") + f"/api/v1/uploads/{view.id}"
-    if _offset_body(request):  # creation-with-upload: the first bytes come with the request
+    if is_offset_body(request):  # creation-with-upload: the first bytes come with the request
         try:
             view = await _append(request, caller, view.id, 0)
         except (tus.ChecksumMismatch, BodyInterrupted):
@@ -147,7 +125,7 @@ async def append(
     """Send bytes from ``Upload-Offset`` (``Content-Type: application/offset+octet-stream``,
     optionally ``Upload-Checksum: sha256 <base64>``). The last piece completes the upload:
     it becomes an exhibit (or unassigned media), and the answer names it."""
-    if not _offset_body(request):
+    if not is_offset_body(request):
         raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_TYPE}")
     offset_value = tus.parse_length(upload_offset, "Upload-Offset")
     view = await _append(request, caller, upload_id, offset_value)

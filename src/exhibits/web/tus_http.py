@@ -1,0 +1,49 @@
+"""The HTTP side of tus 1.0 shared by officers' uploads (/api/v1/uploads) and the public
+portal's files: the version header, the PATCH body type, and streaming a piece into a
+service's append in a worker thread while the metrics count it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, BinaryIO, TypeVar
+
+from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from exhibits.uploads import tus
+from exhibits.web.streams import RequestBodyReader
+
+OFFSET_TYPE = "application/offset+octet-stream"
+TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
+T = TypeVar("T")
+
+
+def tus_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
+    if tus_resumable != tus.TUS_VERSION:
+        error = tus.UnsupportedVersion(f"this server speaks tus {tus.TUS_VERSION}: send Tus-Resumable: 1.0.0")
+        error.headers = {"Tus-Version": tus.TUS_VERSION}  # type: ignore[attr-defined]
+        raise error
+
+
+Tus = Depends(tus_version)
+
+
+def is_offset_body(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == OFFSET_TYPE
+
+
+async def receive_piece(
+    request: Request,
+    append: Callable[[BinaryIO, tuple[str, bytes] | None, int | None], T],
+) -> T:
+    """Run ``append(body, checksum, content_length)`` on the request's body in a thread."""
+    checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
+    length_header = request.headers.get("content-length")
+    content_length = tus.parse_length(length_header, "Content-Length") if length_header is not None else None
+    metrics = request.app.state.metrics
+    reader = RequestBodyReader(request.stream(), metrics.upload_bytes.inc)
+    metrics.uploads.inc()
+    try:
+        return await run_in_threadpool(append, reader, checksum, content_length)  # type: ignore[arg-type]
+    finally:
+        metrics.uploads.dec()
