@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from exhibits.config import CONFIG_FILE, update_config
+from tests.webui.browser import browser  # noqa: F401  (one Chromium for the whole run)
 
 ADMIN_PASSWORD = "correct horse battery staple"
 PG_ENV = "EXHIBITS_TEST_DATABASE"

@@ -24,9 +24,11 @@ PHONE = {"width": 360, "height": 740}
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BUDGET_TYPES = {"document", "stylesheet", "script"}
 
+# ``browser`` is not exported: tests/conftest.py holds the one instance for the whole run
+# (Playwright's sync API allows one per thread, and a second copy of a session fixture
+# imported into another conftest would start a second one).
 __all__ = [
     "axe_check",
-    "browser",
     "browser_sign_in",
     "desktop",
     "phone",

@@ -29,8 +29,9 @@ def exhibits_models():
 @hookimpl
 def exhibits_api(app) -> None:
     from exhibits.portal.api import router
+    from exhibits.web.api import PROBLEM_RESPONSES
 
-    app.include_router(router)
+    app.include_router(router, responses=PROBLEM_RESPONSES)
 
 
 @hookimpl

@@ -31,6 +31,7 @@ TITLES = {
     "unauthenticated": "Sign-in needed",
     "conflict": "Conflict with the current state",
     "too-large": "Too large",
+    "too-many-requests": "Too many requests",
     "integrity-failure": "Stored evidence failed its integrity check",
     "configuration": "The server is not configured correctly",
     "justification-required": "A justification is needed",
