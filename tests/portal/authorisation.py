@@ -14,16 +14,11 @@ from PIL import Image
 from exhibits.portal.limits import RateLimiter
 from exhibits.portal.plugin import portal
 from exhibits.uploads.tus import encode_metadata
+from tests.web.identities import ALL, ASSIGNED, EXCLUDED, WORKERS  # WORKERS: those who may accept
 
-ANON = "anonymous"
-ROLES = ["officer", "investigator", "supervisor", "admin", "auditor", "prosecutor", "defence"]
-ASSIGNED = ["oic", "disclosure", "case_investigator", "viewer"]
-EXCLUDED = "excluded"
-ALL = frozenset([ANON, *ROLES, *ASSIGNED, EXCLUDED])
 # portal:triage comes with police casework roles (officers, investigators, supervisors), not admin
 TRIAGERS = frozenset({"officer", "investigator", "supervisor", *ASSIGNED, EXCLUDED})
 MANAGERS = frozenset({"supervisor", "admin"})  # portal:manage: standing public pages
-WORKERS = frozenset({"oic", "disclosure", "case_investigator"})  # accept: exhibit:add + casefile:write
 SUBMITTER = {"name": "Sam Driver", "email": "sam@example.org"}
 ANSWERS = {
     "offence_date": "2026-11-01",

@@ -26,18 +26,10 @@ from exhibits.uploads.tus import encode_metadata
 from exhibits.web.app import api_routes
 from tests.conftest import ADMIN_PASSWORD
 from tests.portal import authorisation as portal_authorisation
+from tests.web.identities import ALL, ANON, ASSIGNED, EXCLUDED, IDENTITIES, ROLES, SIGNED_IN, WORKERS
 
-ANON = "anonymous"
-ROLES = ["officer", "investigator", "supervisor", "admin", "auditor", "prosecutor", "defence"]
-ASSIGNED = ["oic", "disclosure", "case_investigator", "viewer"]
-EXCLUDED = "excluded"  # assigned as investigator, then excluded from the case
-IDENTITIES = [ANON, *ROLES, *ASSIGNED, EXCLUDED]
-
-ALL = frozenset(IDENTITIES)
-SIGNED_IN = ALL - {ANON}
 POLICE = frozenset({"officer", "investigator", "supervisor", "admin", *ASSIGNED, EXCLUDED})
 READERS = frozenset(ASSIGNED)
-WORKERS = frozenset({"oic", "disclosure", "case_investigator"})
 OIC = frozenset({"oic"})
 RESTRICTERS = frozenset({"oic", "disclosure"})
 ADMINS = frozenset({"admin"})
