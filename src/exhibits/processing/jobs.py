@@ -8,13 +8,14 @@ and a lease token makes sure only the current holder of a job can finish it.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from exhibits.ids import new_id
@@ -111,43 +112,54 @@ def claim(
     known = registry.known()
     if not known:
         return None
+    shape = None if queues is None else tuple(queues)
+    expired, ready = _claim_statements(tuple(known), shape, job_id is not None)
+    values = {"now": now, "job_id": job_id}
+    # Jobs whose worker stopped renewing the lease come first: they are the oldest work.
+    for job in session.scalars(expired, values):
+        if job.attempts < max_attempts:
+            return _take(session, job, owner, now, lease_seconds)
+        fail(
+            session,
+            job,
+            now,
+            f"stopped {job.attempts} times while processing (the worker was killed, lost or "
+            "crashed each time)",
+        )
+    job = session.scalar(ready, values)
+    return None if job is None else _take(session, job, owner, now, lease_seconds)
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_statements(
+    known: tuple[tuple[str, str], ...], queues: tuple[str, ...] | None, by_id: bool
+) -> tuple[Select, Select]:
+    """The two claim queries, built once per worker shape: building them is most of a
+    claim's cost (the SQL itself walks the claim index and reads a few rows)."""
+    narrow = [or_(false(), *[and_(Job.processor == n, Job.version == v) for n, v in known])]
+    if by_id:
+        narrow.append(Job.id == bindparam("job_id"))
+    if queues is not None:
+        narrow.append(Job.queue.in_(list(queues)))
+    order = (Job.priority.desc(), Job.created_at, Job.id)
+    now = bindparam("now", type_=Job.created_at.type)
+    expired = select(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now, *narrow)
     blocked = aliased(Job)
     unmet = exists(  # a skipped dependency is met: it simply has nothing to offer
         select(JobDependency.job_id)
         .join(blocked, blocked.id == JobDependency.depends_on)
         .where(JobDependency.job_id == Job.id, blocked.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
     )
-    runnable = or_(
-        and_(
-            Job.status == JobStatus.PENDING,
-            or_(Job.not_before.is_(None), Job.not_before <= now),
-            ~unmet,
-        ),
-        and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
+    # ready_at is set once a job's dependencies are met, so the scan along the claim index
+    # (status, priority, arrival) passes over few rows; the dependency check stays exact.
+    ready = select(Job).where(
+        Job.status == JobStatus.PENDING,
+        Job.ready_at.is_not(None),
+        or_(Job.not_before.is_(None), Job.not_before <= now),
+        ~unmet,
+        *narrow,
     )
-    query = select(Job).where(
-        runnable, or_(false(), *[and_(Job.processor == n, Job.version == v) for n, v in known])
-    )
-    if job_id is not None:
-        query = query.where(Job.id == job_id)
-    if queues is not None:
-        query = query.where(Job.queue.in_(list(queues)))
-    query = query.order_by(Job.priority.desc(), Job.created_at, Job.id).limit(8)
-    while True:
-        candidates = list(session.scalars(query))
-        if not candidates:
-            return None
-        for job in candidates:
-            if job.status == JobStatus.RUNNING and job.attempts >= max_attempts:
-                fail(
-                    session,
-                    job,
-                    now,
-                    f"stopped {job.attempts} times while processing (the worker was killed, lost or "
-                    "crashed each time)",
-                )
-                continue
-            return _take(session, job, owner, now, lease_seconds)
+    return expired.order_by(*order), ready.order_by(*order).limit(1)
 
 
 def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: int) -> ClaimedJob:
@@ -214,18 +226,9 @@ def complete(session: Session, job: Job, now: datetime, run_seconds: float, warn
 
 def _released(session: Session, job: Job, now: datetime) -> list[Job]:
     """Dependants of a finished job whose dependencies are now all met."""
-    ready = []
-    for dependant in _dependants(session, job.id):
-        if dependant.status != JobStatus.PENDING:
-            continue
-        others = session.scalars(
-            select(Job.status)
-            .join(JobDependency, JobDependency.depends_on == Job.id)
-            .where(JobDependency.job_id == dependant.id)
-        )
-        if all(s in (JobStatus.DONE, JobStatus.SKIPPED) for s in others):
-            dependant.ready_at = now
-            ready.append(dependant)
+    ready = list(session.scalars(_NOW_READY, {"job_id": job.id}))
+    for dependant in ready:
+        dependant.ready_at = now
     return ready
 
 
@@ -270,14 +273,25 @@ def _cascade(session: Session, job: Job, now: datetime) -> None:
 
 
 def _dependants(session: Session, job_id: str) -> list[Job]:
-    return list(
-        session.scalars(
-            select(Job)
-            .join(JobDependency, JobDependency.job_id == Job.id)
-            .where(JobDependency.depends_on == job_id)
-            .order_by(Job.created_at)
-        )
-    )
+    return list(session.scalars(_DEPENDANTS, {"job_id": job_id}))
+
+
+# Built once: statement construction costs more than running these (see claim).
+_DEPENDANTS = (
+    select(Job)
+    .join(JobDependency, JobDependency.job_id == Job.id)
+    .where(JobDependency.depends_on == bindparam("job_id"))
+    .order_by(Job.created_at)
+)
+_other, _link = aliased(Job), aliased(JobDependency)
+_NOW_READY = _DEPENDANTS.where(
+    Job.status == JobStatus.PENDING,
+    ~exists(
+        select(_link.job_id)
+        .join(_other, _other.id == _link.depends_on)
+        .where(_link.job_id == Job.id, _other.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
+    ),
+)
 
 
 def reopen(session: Session, job: Job, now: datetime, requested_by: str | None) -> list[Job]:

@@ -68,9 +68,12 @@ class Job(Base):
 
     __table_args__ = (
         UniqueConstraint("sha256", "processor", "version", "params_hash"),
-        Index("ix_processing_jobs_claim", "status", "queue", "priority", "created_at"),
         Index("ix_processing_jobs_sha256", "sha256"),
     )
+
+
+# Jobs of one status in the order claims take them (jobs.claim), so a claim reads a few rows.
+Index("ix_processing_jobs_claim", Job.status, Job.priority.desc(), Job.created_at, Job.id)
 
 
 class JobDependency(Base):
