@@ -338,11 +338,13 @@ class JobExecutor:
             )
         )
         ready = jobs.complete(session, job, now, outcome.seconds, result.warnings)
-        used = session.scalars(
-            select(DerivativeRecord.output_sha256).where(
-                DerivativeRecord.job_id.in_(list(dependencies.values()))
-            )
-        )
+        used = []
+        if dependencies:
+            used = session.scalars(
+                select(DerivativeRecord.output_sha256).where(
+                    DerivativeRecord.job_id.in_(list(dependencies.values()))
+                )
+            ).all()
         inputs = [job.sha256, *sorted(set(used))]
         self.vault.record(
             wctx,
@@ -368,7 +370,8 @@ class JobExecutor:
             },
         )
         session.flush()
-        self.service.materialise_members(wctx, job.sha256)
+        if members:  # only a run that found members can change which items exist
+            self.service.materialise_members(wctx, job.sha256)
         result.params = dict(job.params)  # what this run was keyed by, for plugins that record it
         self.vault.plugins.hook.exhibits_processed(
             ctx=wctx, vault=self.vault, sha256=job.sha256, processor=processor, result=result
