@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 class RedactionSettings(BaseModel):
     # Faces: the detector runs on a scaled copy of every Nth frame; tracks carry faces between.
     face_detect_width: int = Field(default=640, ge=160, le=4096)  # network input width for video
-    face_detect_every: int = Field(default=2, ge=1, le=30)  # detect on every Nth frame
+    face_detect_every: int = Field(default=3, ge=1, le=30)  # detect on every Nth frame (see bench/redaction)
     face_threshold: float = Field(default=0.2, gt=0, lt=1)  # low: recall matters, review rejects
     # Grow each face box by this fraction a side: 0.25 makes the ellipse inscribed in the grown
     # box cover the detector's whole (rectangular) face box.
