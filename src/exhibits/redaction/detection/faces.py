@@ -172,6 +172,8 @@ def _nms(boxes: np.ndarray, iou: float) -> list[int]:
 
 
 @cache
-def shared_detector() -> CenterFace:
-    """One detector per process (loading and re-writing the graph takes a moment)."""
-    return CenterFace()
+def shared_detector(threads: int = 1) -> CenterFace:
+    """One detector per process and thread count (loading and re-writing the graph takes a
+    moment). Video uses one thread, with decoding on the other core; a still photo has
+    nothing to overlap with, so it uses every core."""
+    return CenterFace(threads)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -135,7 +136,7 @@ def detect_faces_image(path: Path, settings: RedactionSettings) -> DetectionOutc
             image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
         )
     h, w = image.shape[:2]
-    found = shared_detector().detect(image, threshold=settings.face_threshold)
+    found = shared_detector(os.cpu_count() or 1).detect(image, threshold=settings.face_threshold)
     proposals = []
     for face in found:
         box = _norm(face.x1, face.y1, face.x2, face.y2, w, h).grown(settings.face_margin)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from exhibits.errors import IntegrityFailure
 from exhibits.redaction.domain import ItemKind, Region
-from exhibits.redaction.images import open_image, to_bgr
+from exhibits.redaction.images import open_image
 from exhibits.redaction.render import RenderOutcome
 from exhibits.redaction.render.masks import apply_mask
 
@@ -30,11 +32,11 @@ def render_image(
             f"the image has {source.n_frames} frames; only the first is kept in the redacted copy"
         )
     has_alpha = source.mode in ("RGBA", "LA") or "transparency" in source.info
-    picture = to_bgr(source)
+    picture = np.array(source.convert("RGB"))  # a writable copy; masks ignore channel order
     regions = [Region.parse(i.geometry) for i in items if i.kind == ItemKind.REGION]
     for region in regions:
         apply_mask(picture, region.box, region.shape, settings.mask_style)
-    result = Image.fromarray(picture[:, :, ::-1].copy(), "RGB")
+    result = Image.fromarray(picture, "RGB")
     icc = source.info.get("icc_profile")
     if source_format == "JPEG" and not has_alpha:
         path, mime = workdir / "redacted.jpg", "image/jpeg"

@@ -8,7 +8,8 @@ from exhibits.redaction.domain import Box
 
 
 def apply_mask(image: np.ndarray, box: Box, shape: str, style: str = "fill") -> None:
-    """Mask ``box`` (normalised) in a BGR picture in place."""
+    """Mask ``box`` (normalised) in a picture in place (any channel order: masks are black
+    or pixelated)."""
     import cv2
 
     height, width = image.shape[:2]
