@@ -113,11 +113,13 @@ class Writer:
             batch = [item]
             stop = False
             # Group commit: when the last batch showed concurrent writers, wait a moment for
-            # their next units so that one fsync serves them all.
+            # their next units so that one fsync serves them all, but only until as many have
+            # come as last time: waiting longer than that delays everyone and gains nothing.
             linger = LINGER_SECONDS if self._last_batch > 1 else 0.0
             while len(batch) < self.max_batch:
+                wait = linger if len(batch) < self._last_batch else 0.0
                 try:
-                    more = self._queue.get(timeout=linger) if linger else self._queue.get_nowait()
+                    more = self._queue.get(timeout=wait) if wait else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is _STOP:
