@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 BATCH = 50_000
 PARALLEL_FROM = 200_000  # below this, worker start-up costs more than it saves
-MIN_CHUNK_HEIGHT = 12  # chunks of at least 4,096 events
+MIN_CHUNK_HEIGHT = 12  # chunks of at least 4,096 events; about 8 per worker balances the load
 MAX_PROBLEMS = 50
 KEY_ROTATE = "log.key_rotate"
 _ROTATE_MARK = b'"log.key_rotate"'
@@ -233,7 +233,7 @@ def scan_all(
     if size < max(parallel_from, 1) or workers < 2:
         return [scan(url, 0, size)]
     if height is None:
-        height = max(MIN_CHUNK_HEIGHT, (-(-size // (workers * 4)) - 1).bit_length())
+        height = max(MIN_CHUNK_HEIGHT, (-(-size // (workers * 8)) - 1).bit_length())
     step = 1 << height
     starts = list(range(0, size, step))
     ends = [min(size, start + step) for start in starts]
