@@ -48,3 +48,33 @@ def query(vault_path, statement: str, params: dict | None = None) -> list:
             return list(connection.execute(text(statement), params or {}).all())
     finally:
         engine.dispose()
+
+
+# How to change each column of one event, as an insider would (SQL over a row ``:s``).
+EVENT_COLUMNS = {
+    "leaf": "CAST(REPLACE(CAST(leaf AS TEXT), 'exhibit.list', 'exhibit.lisT') AS BLOB)",
+    "leaf_hash": "leaf_hash",
+    "at": "'2020-01-01T00:00:00.000000Z'",
+    "event_class": "'continuity'",
+    "action": "'case.view'",
+    "actor_id": "CASE WHEN substr(actor_id, 1, 1) = '0' THEN '1' ELSE '0' END || substr(actor_id, 2)",
+    "case_id": "NULL",
+    "exhibit_id": "'ffffffffffffffffffffffffffffffff'",
+    "media_id": "'ffffffffffffffffffffffffffffffff'",
+    "sha256": "'0000000000000000000000000000000000000000000000000000000000000000'",
+}
+_PG_LEAF = (
+    "UPDATE custody_events SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), "
+    "'exhibit.list', 'exhibit.lisT'), 'UTF8') WHERE seq = :s"
+)
+
+
+def tamper_event(vault_path, dialect: str, column: str, seq: int) -> None:
+    """Change one column of event ``seq`` (an 'exhibit.list' event, for the leaf)."""
+    if column == "leaf_hash":
+        statement, params = "UPDATE custody_events SET leaf_hash = :h WHERE seq = :s", {"h": b"\x01" * 32}
+    elif column == "leaf" and dialect == "postgresql":
+        statement, params = _PG_LEAF, {}
+    else:
+        statement, params = f"UPDATE custody_events SET {column} = {EVENT_COLUMNS[column]} WHERE seq = :s", {}
+    tamper(vault_path, statement, params={**params, "s": seq})

@@ -13,7 +13,7 @@ from exhibits.evidence.service import IngestRequest
 from exhibits.vault import Vault
 from exhibits.vault.verify import verify_vault
 
-from .tamper import query, tamper
+from .tamper import EVENT_COLUMNS, query, tamper, tamper_event
 
 CASE = "42/19283/26"
 
@@ -49,41 +49,10 @@ def test_untouched_vault_verifies(filled, admin):
     assert problems(filled, admin) == []
 
 
-EVENT_COLUMNS = {
-    "leaf": "CAST(REPLACE(CAST(leaf AS TEXT), 'exhibit.list', 'exhibit.lisT') AS BLOB)",
-    "leaf_hash": "leaf_hash",
-    "at": "'2020-01-01T00:00:00.000000Z'",
-    "event_class": "'continuity'",
-    "action": "'case.view'",
-    "actor_id": "CASE WHEN substr(actor_id, 1, 1) = '0' THEN '1' ELSE '0' END || substr(actor_id, 2)",
-    "case_id": "NULL",
-    "exhibit_id": "'ffffffffffffffffffffffffffffffff'",
-    "media_id": "'ffffffffffffffffffffffffffffffff'",
-    "sha256": "'0000000000000000000000000000000000000000000000000000000000000000'",
-}
-
-
 @pytest.mark.parametrize("column", sorted(EVENT_COLUMNS))
 def test_editing_any_column_of_an_event_is_detected(filled, admin, vault_path, column):
     target = query(vault_path, "SELECT seq FROM custody_events WHERE action = 'exhibit.list' LIMIT 1")[0][0]
-    value = EVENT_COLUMNS[column]
-    if column == "leaf_hash":
-        tamper(
-            vault_path,
-            "UPDATE custody_events SET leaf_hash = :h WHERE seq = :s",
-            params={"h": b"\x01" * 32, "s": target},
-        )
-    elif column == "leaf" and filled.db.dialect == "postgresql":
-        tamper(
-            vault_path,
-            "UPDATE custody_events SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), "
-            "'exhibit.list', 'exhibit.lisT'), 'UTF8') WHERE seq = :s",
-            params={"s": target},
-        )
-    else:
-        tamper(
-            vault_path, f"UPDATE custody_events SET {column} = {value} WHERE seq = :s", params={"s": target}
-        )
+    tamper_event(vault_path, filled.db.dialect, column, target)
     found = problems(filled, admin)
     assert found, f"editing {column} went unnoticed"
     assert any(str(target) in p for p in found), found

@@ -2,9 +2,17 @@
 
 Written for speed: rows are fetched through the raw database driver in large batches and
 each step runs as a C-level loop over the whole batch (hashlib, orjson, list equality),
-falling back to per-row work only to name what is wrong. Large logs are split into chunks
-scanned by worker processes, one per core; the Merkle tree is then built level by level
-from the concatenated leaf hashes.
+falling back to per-row work only to name what is wrong. Large logs are split into
+power-of-two aligned chunks scanned by worker processes, one per core; each worker also
+builds the Merkle subtree of its chunk, so the parent only joins levels and hashes the
+few nodes above the chunks.
+
+On SQLite the column check runs inside the query: SQLite's JSON functions (C code in this
+process, not something the database file can change) extract the leaf's indexed fields
+and compare them with the columns. Any row it does not confirm, and any chunk where it
+fails (a leaf that is not JSON, a column holding a blob), is checked again by the Python
+path, which alone decides what is reported. PostgreSQL always uses the Python path: there
+the JSON functions would run in the server, which an insider who owns it could change.
 """
 
 from __future__ import annotations
@@ -22,29 +30,41 @@ from sqlalchemy.engine import make_url
 
 BATCH = 50_000
 PARALLEL_FROM = 200_000  # below this, worker start-up costs more than it saves
+MIN_CHUNK_HEIGHT = 12  # chunks of at least 4,096 events; about 8 per worker balances the load
 MAX_PROBLEMS = 50
 KEY_ROTATE = "log.key_rotate"
-_TOP = itemgetter("at", "class", "action")
-_SUBJECT = itemgetter("case", "exhibit", "media", "sha256")
+_ROTATE_MARK = b'"log.key_rotate"'
+_TOP = itemgetter("at", "class", "action", "case", "exhibit", "media", "sha256")
+_ACTOR = itemgetter("actor")
+_ROW_TOP = itemgetter(3, 4, 5, 6, 7, 8, 9)
+_RANGE = "FROM custody_events WHERE seq >= {start} AND seq < {end} ORDER BY seq"
 SELECT = (
-    "SELECT seq, leaf, leaf_hash, at, event_class, action, actor_id, case_id, exhibit_id, media_id, sha256 "
-    "FROM custody_events WHERE seq >= {start} AND seq < {end} ORDER BY seq"
+    "SELECT seq, leaf, leaf_hash, at, event_class, action, case_id, exhibit_id, media_id, sha256, actor_id "
+    + _RANGE
 )
+# One row per event: 1 where the leaf's indexed fields, as SQLite's JSON reads them, are
+# exactly the columns (both sides rendered as JSON, so types and NULLs must match too).
+SELECT_CHECKED = (
+    "SELECT seq, leaf, leaf_hash, json_extract(CAST(leaf AS TEXT), '$.at', '$.class', '$.action', "
+    "'$.case', '$.exhibit', '$.media', '$.sha256', '$.actor.id') IS json_array(at, event_class, action, "
+    "case_id, exhibit_id, media_id, sha256, actor_id) " + _RANGE
+)
+SELECT_ONE = SELECT.replace(_RANGE, "FROM custody_events WHERE seq = ?")
 
 
 @dataclass
 class Chunk:
     start: int
     end: int
-    hashes: bytes = b""  # 32 bytes per event found, in order
     count: int = 0
+    levels: list[bytes] = field(default_factory=list)  # level -> complete nodes, 32 bytes each
     problems: list[str] = field(default_factory=list)
     rotations: list[tuple[int, str | None]] = field(default_factory=list)  # (seq, vkey or None)
 
-
-def _columns(leaf: dict) -> tuple:
-    actor = leaf.get("actor")
-    return (*_TOP(leaf), actor.get("id") if actor else None, *_SUBJECT(leaf))
+    @property
+    def hashes(self) -> bytes:
+        """The leaf hashes of the events found, in order."""
+        return self.levels[0] if self.levels else b""
 
 
 def _connect(url: str):
@@ -56,75 +76,145 @@ def _connect(url: str):
     return psycopg.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
-def scan(url: str, start: int, end: int) -> Chunk:
-    """Check events with start <= seq < end; runs in a worker process or in-line."""
-    chunk = Chunk(start, end)
+def scan(url: str, start: int, end: int, fast: bool = True) -> Chunk:
+    """Check events with start <= seq < end and build their subtree; runs in a worker or in-line."""
     connection = _connect(url)
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived, acyclic objects: the cycle collector only slows us
     try:
-        cursor = connection.cursor()
-        cursor.execute(SELECT.format(start=int(start), end=int(end)))
-        expected_seq = start
-        parts = []
-        while True:
-            rows = cursor.fetchmany(BATCH)
-            if not rows:
-                break
-            expected_seq = _check_batch(chunk, rows, expected_seq, parts)
-        chunk.hashes = b"".join(parts)
-        if expected_seq != end and len(chunk.problems) < MAX_PROBLEMS:
-            chunk.problems.append(f"event {expected_seq} is missing: the log ends early")
+        if fast and isinstance(connection, sqlite3.Connection):
+            try:
+                chunk = _scan(connection, Chunk(start, end), checked=True)
+            except sqlite3.Error:  # e.g. a leaf SQLite cannot parse: let the Python path name it
+                chunk = _scan(connection, Chunk(start, end), checked=False)
+        else:
+            chunk = _scan(connection, Chunk(start, end), checked=False)
     finally:
         connection.close()
         if collecting:
             gc.enable()
+    chunk.levels = build_levels(chunk.levels[0] if chunk.levels else b"")
+    return chunk
+
+
+def _scan(connection, chunk: Chunk, checked: bool) -> Chunk:
+    cursor = connection.cursor()
+    query = SELECT_CHECKED if checked else SELECT
+    cursor.execute(query.format(start=int(chunk.start), end=int(chunk.end)))
+    expected_seq = chunk.start
+    parts: list[bytes] = []
+    while rows := cursor.fetchmany(BATCH):
+        if checked:
+            expected_seq = _check_batch_checked(connection, chunk, rows, expected_seq, parts)
+        else:
+            expected_seq = _check_batch(chunk, rows, expected_seq, parts)
+    chunk.levels = [b"".join(parts)]
+    chunk.rotations.sort()
+    if expected_seq != chunk.end:
+        _problem(chunk, f"event {expected_seq} is missing: the log ends early")
     return chunk
 
 
 def _check_batch(chunk: Chunk, rows: list, expected_seq: int, parts: list[bytes]) -> int:
-    sha256 = hashlib.sha256
+    """The Python path: order, leaf hashes, and every leaf parsed and compared with its columns."""
     seqs = [row[0] for row in rows]
     leaves = [bytes(row[1]) for row in rows]
-    stored = [bytes(row[2]) for row in rows]
-    digests = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
-    if seqs != list(range(expected_seq, expected_seq + len(rows))):
+    next_seq = _check_order(chunk, seqs, expected_seq)
+    parts.append(_hash_leaves(chunk, seqs, leaves, [bytes(row[2]) for row in rows]))
+    _check_columns(chunk, seqs, leaves, rows)
+    chunk.count += len(rows)
+    return next_seq
+
+
+def _check_batch_checked(connection, chunk: Chunk, rows: list, expected_seq: int, parts: list[bytes]) -> int:
+    """SQLite's path: the query compared the columns; rows it did not confirm go the Python way."""
+    seqs = [row[0] for row in rows]
+    leaves = [row[1] for row in rows]
+    next_seq = _check_order(chunk, seqs, expected_seq)
+    parts.append(_hash_leaves(chunk, seqs, leaves, [row[2] for row in rows]))
+    confirmed = [row[3] for row in rows]
+    doubtful: set[int] = set()
+    if confirmed.count(1) != len(confirmed):
+        doubtful = {seq for seq, ok in zip(seqs, confirmed, strict=True) if ok != 1}
+        full = [connection.execute(SELECT_ONE, (seq,)).fetchone() for seq in sorted(doubtful)]
+        _check_columns(chunk, [row[0] for row in full], [bytes(row[1]) for row in full], full)
+    if _ROTATE_MARK in b"".join(leaves):  # one C-level search per batch; rotations are rare
+        for seq, leaf in zip(seqs, leaves, strict=True):
+            if _ROTATE_MARK in leaf and seq not in doubtful:
+                _note_rotation(chunk, seq, _parse(leaf))
+    chunk.count += len(rows)
+    return next_seq
+
+
+def _check_order(chunk: Chunk, seqs: list[int], expected_seq: int) -> int:
+    if seqs != list(range(expected_seq, expected_seq + len(seqs))):
         for seq in seqs:
             if seq != expected_seq:
                 _problem(chunk, f"event {expected_seq} is missing: the next event is {seq}"
                          if seq > expected_seq else f"event {seq} appears out of order")  # fmt: skip
                 break
             expected_seq += 1
+    return max(expected_seq, seqs[-1] + 1) if seqs else expected_seq
+
+
+def _hash_leaves(chunk: Chunk, seqs: list[int], leaves: list[bytes], stored: list[bytes]) -> bytes:
+    sha256 = hashlib.sha256
+    digests = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
     if digests != stored:
         for seq, digest, kept in zip(seqs, digests, stored, strict=True):
             if digest != kept:
                 _problem(chunk, f"event {seq}: stored leaf hash does not match the leaf")
+    return b"".join(digests)
+
+
+def _check_columns(chunk: Chunk, seqs: list[int], leaves: list[bytes], rows: list) -> None:
+    """Parse every leaf with orjson and compare its indexed fields with the row's columns."""
     try:
         parsed = list(map(orjson.loads, leaves))
-        expected = list(map(_columns, parsed))
+        expected = list(map(_TOP, parsed))
+        actors = [actor.get("id") if actor else None for actor in map(_ACTOR, parsed)]
     except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
-        parsed, expected = [], []
-        for seq, leaf in zip(seqs, leaves, strict=True):
-            try:
-                item = orjson.loads(leaf)
-                parsed.append(item)
-                expected.append(_columns(item))
-            except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
-                _problem(chunk, f"event {seq}: leaf is not a valid event")
-                parsed.append({})
-                expected.append(None)
-    actual = [tuple(row[3:]) for row in rows]
-    if expected != actual:
-        for seq, want, have in zip(seqs, expected, actual, strict=True):
-            if want != have:
+        parsed, expected, actors = _parse_each(chunk, seqs, leaves)
+    if expected != list(map(_ROW_TOP, rows)) or actors != [row[10] for row in rows]:
+        for seq, want, actor, row in zip(seqs, expected, actors, rows, strict=True):
+            if want != _ROW_TOP(row) or actor != row[10]:
                 _problem(chunk, f"event {seq}: indexed columns differ from the signed leaf")
     for seq, leaf, item in zip(seqs, leaves, parsed, strict=True):
-        if b'"log.key_rotate"' in leaf and item.get("action") == KEY_ROTATE:
-            details = item.get("details") or {}
-            chunk.rotations.append((seq, details.get("vkey") if isinstance(details, dict) else None))
-    parts.append(b"".join(digests))
-    chunk.count += len(rows)
-    return max(expected_seq, seqs[-1] + 1) if seqs else expected_seq
+        if _ROTATE_MARK in leaf:
+            _note_rotation(chunk, seq, item)
+
+
+def _parse_each(chunk: Chunk, seqs: list[int], leaves: list[bytes]) -> tuple[list, list, list]:
+    parsed, expected, actors = [], [], []
+    for seq, leaf in zip(seqs, leaves, strict=True):
+        try:
+            item = orjson.loads(leaf)
+            want, actor = _TOP(item), _ACTOR(item)
+            actor_id = actor.get("id") if actor else None
+        except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
+            _problem(chunk, f"event {seq}: leaf is not a valid event")
+            item, want, actor_id = {}, None, _INVALID
+        parsed.append(item)
+        expected.append(want)
+        actors.append(actor_id)
+    return parsed, expected, actors
+
+
+_INVALID = object()  # never equal to a column, so an unparseable leaf is also a column mismatch
+
+
+def _parse(leaf: bytes) -> dict:
+    try:
+        item = orjson.loads(leaf)
+    except orjson.JSONDecodeError:
+        return {}
+    return item if isinstance(item, dict) else {}
+
+
+def _note_rotation(chunk: Chunk, seq: int, item: object) -> None:
+    if isinstance(item, dict) and item.get("action") == KEY_ROTATE:
+        details = item.get("details") or {}
+        chunk.rotations.append((seq, details.get("vkey") if isinstance(details, dict) else None))
 
 
 def _problem(chunk: Chunk, message: str) -> None:
@@ -132,25 +222,44 @@ def _problem(chunk: Chunk, message: str) -> None:
         chunk.problems.append(message)
 
 
-def scan_all(url: str, size: int, workers: int = 2) -> list[Chunk]:
-    """Scan events 0..size-1, in parallel when the log is large."""
-    if size < PARALLEL_FROM or workers < 2:
+def scan_all(
+    url: str, size: int, workers: int = 2, *, parallel_from: int = PARALLEL_FROM, height: int | None = None
+) -> list[Chunk]:
+    """Scan events 0..size-1, in parallel when the log is large.
+
+    Chunks hold 2**height events (the last may hold fewer) and start at multiples of that,
+    so each one's subtree is a subtree of the whole tree.
+    """
+    if size < max(parallel_from, 1) or workers < 2:
         return [scan(url, 0, size)]
-    pieces = workers * 4
-    step = -(-size // pieces)
-    bounds = [(start, min(size, start + step)) for start in range(0, size, step)]
+    if height is None:
+        height = max(MIN_CHUNK_HEIGHT, (-(-size // (workers * 8)) - 1).bit_length())
+    step = 1 << height
+    starts = list(range(0, size, step))
+    ends = [min(size, start + step) for start in starts]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(scan, [url] * len(bounds), *zip(*bounds, strict=True)))
+        return list(pool.map(scan, [url] * len(starts), starts, ends))
 
 
-def build_levels(leaf_hashes: list[bytes]) -> list[list[bytes]]:
-    """Every complete node of the tree, level by level (level 0 = leaves)."""
+def join_levels(chunks: list[Chunk]) -> list[bytes]:
+    """Every complete node of the whole tree, level by level, from the chunks' subtrees."""
+    if len(chunks) == 1:
+        return chunks[0].levels
+    step = chunks[0].end - chunks[0].start
+    if step & (step - 1) or any(c.count != step for c in chunks[:-1]):
+        # Events are missing, so leaves sit elsewhere than their chunk: build the tree whole.
+        return build_levels(b"".join(c.hashes for c in chunks))
+    height = step.bit_length() - 1
+    lower = [b"".join(c.levels[level] for c in chunks if level < len(c.levels)) for level in range(height)]
+    return lower + build_levels(b"".join(c.levels[height] for c in chunks if height < len(c.levels)))
+
+
+def build_levels(leaf_hashes: bytes) -> list[bytes]:
+    """Every complete node of the tree over these leaf hashes, level by level (level 0 = leaves)."""
     sha256 = hashlib.sha256
     levels = [leaf_hashes]
-    while len(levels[-1]) > 1:
-        below = levels[-1]
-        levels.append(
-            [sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)]
-        )
+    while len(below := levels[-1]) > 32:
+        pairs = range(0, len(below) - 63, 64)
+        levels.append(b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in pairs]))
     return levels

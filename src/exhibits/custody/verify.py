@@ -19,7 +19,7 @@ from exhibits.custody.models import CustodyCheckpoint, CustodyHead, CustodyNode
 from exhibits.custody.note import Checkpoint, NoteError, Verifier
 
 KEY_ROTATE = "log.key_rotate"
-FETCH = 20_000
+_NODES = select(CustodyNode.level, CustodyNode.idx, CustodyNode.hash)
 MAX_LISTED = 50
 
 
@@ -74,7 +74,8 @@ def verify_log(
             continue
         wanted_sizes.add(claimed.size)
         outside_parsed.append((item, claimed))
-    nodes = {(n.level, n.idx): n.hash for n in session.scalars(select(CustodyNode))}
+    # Plain rows, not ORM objects: a million-event log has thousands of stored nodes.
+    nodes = {(level, idx): value for level, idx, value in session.execute(_NODES)}
     rotations = _replay(session, report, nodes, wanted_sizes)
     _check_head(report, head)
     trusted = _key_history(report, genesis, rotations)
@@ -89,8 +90,8 @@ def _replay(session: Session, report: LogReport, nodes: dict, wanted: set[int]) 
     url = session.get_bind().url.render_as_string(hide_password=False)
     end = session.execute(text("SELECT coalesce(max(seq) + 1, 0) FROM custody_events")).scalar_one()
     rotations: list[tuple[int, Verifier]] = []
-    parts = []
-    for chunk in replay.scan_all(url, end):
+    chunks = replay.scan_all(url, end)
+    for chunk in chunks:
         for problem in chunk.problems:
             report.problem(problem)
         for seq, vkey in chunk.rotations:
@@ -98,15 +99,12 @@ def _replay(session: Session, report: LogReport, nodes: dict, wanted: set[int]) 
                 rotations.append((seq, Verifier.from_vkey(vkey or "")))
             except NoteError:
                 report.problem(f"event {seq}: key rotation names no valid key")
-        parts.append(chunk.hashes)
-    joined = b"".join(parts)
-    leaves = [joined[i : i + 32] for i in range(0, len(joined), 32)]
-    levels = replay.build_levels(leaves)
+    levels = replay.join_levels(chunks)
 
     def read(level: int, index: int) -> bytes:
-        return levels[level][index]
+        return levels[level][index * 32 : index * 32 + 32]
 
-    size = len(leaves)
+    size = len(levels[0]) // 32
     for wanted_size in wanted:
         if wanted_size <= size:
             report.roots[wanted_size] = merkle.root_hash(read, wanted_size)
@@ -115,22 +113,23 @@ def _replay(session: Session, report: LogReport, nodes: dict, wanted: set[int]) 
     report.root = merkle.root_hash(read, size)
     report.roots[size] = report.root
     report.frontier = b"".join(
-        levels[level][(size >> level) - 1]
-        for level in reversed(range(size.bit_length()))
-        if size >> level & 1
+        read(level, (size >> level) - 1) for level in reversed(range(size.bit_length())) if size >> level & 1
     )
     return rotations
 
 
-def _check_nodes(report: LogReport, nodes: dict, levels: list[list[bytes]]) -> None:
-    """Stored subtree hashes (level >= TILE_HEIGHT) must be exactly the tree's complete nodes."""
+def _check_nodes(report: LogReport, nodes: dict, levels: list[bytes]) -> None:
+    """Stored subtree hashes (level >= TILE_HEIGHT) must be exactly the tree's complete nodes.
+
+    ``levels`` holds each level's nodes as one string of 32-byte hashes.
+    """
     for (level, index), value in nodes.items():
-        if level >= len(levels) or index >= len(levels[level]):
+        if level >= len(levels) or index >= len(levels[level]) // 32:
             report.problem(f"tree node at level {level}, index {index} belongs to no events")
-        elif levels[level][index] != value:
+        elif levels[level][index * 32 : index * 32 + 32] != value:
             report.problem(f"tree node at level {level}, index {index} is wrong")
     for level in range(TILE_HEIGHT, len(levels)):
-        for index in range(len(levels[level])):
+        for index in range(len(levels[level]) // 32):
             if (level, index) not in nodes:
                 report.problem(f"tree node at level {level}, index {index} is missing")
 
