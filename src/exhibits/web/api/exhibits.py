@@ -65,10 +65,13 @@ async def list_exhibits(
             mime_type=mime_type,
         )
     )
-    return Page[ExhibitOut](
-        items=[ExhibitOut(**v.as_dict()) for v in views],
-        next_cursor=encode_cursor(*nxt) if nxt else None,
-        limit=size,
+    # One validation of the whole page rather than one model call per exhibit.
+    return Page[ExhibitOut].model_validate(
+        {
+            "items": [v.as_dict() for v in views],
+            "next_cursor": encode_cursor(*nxt) if nxt else None,
+            "limit": size,
+        }
     )
 
 
