@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 from exhibits.errors import InvalidInput
 
 AHEAD = 1024 * 1024
+WAKE_AT = 512 * 1024  # wake the thread for batches, not for each network read
 T = TypeVar("T")
 
 
@@ -78,7 +79,8 @@ class RequestBodyReader(io.RawIOBase):
             full = self._buffered >= AHEAD
             if full:
                 self._room.clear()
-            self._cond.notify_all()
+            if self._buffered >= WAKE_AT:
+                self._cond.notify_all()
         if full:
             await self._room.wait()
         return self.closed
@@ -88,7 +90,7 @@ class RequestBodyReader(io.RawIOBase):
     def _take(self, size: int) -> list[memoryview]:
         """Up to ``size`` bytes of what has arrived, waiting for some unless the body ended."""
         with self._cond:
-            while not self._pieces and not self._ended:
+            while self._buffered < min(size, WAKE_AT) and not self._ended:
                 self._cond.wait()
             if not self._pieces:
                 if self._failure is not None:
