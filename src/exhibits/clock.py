@@ -16,7 +16,11 @@ def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with microseconds and a Z suffix: the form used in custody leaves."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime does not pad such years; keep its exact form
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as the strftime above, in half the time (pages of 50 format 100 of these).
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from exhibits.access.models import CaseAssignment, CaseExclusion, ExhibitAccess
@@ -127,6 +127,18 @@ def may_see_exhibit(session: Session, user_id: str, exhibit_id: str, restricted:
     """An unrestricted exhibit is visible to whoever may read its case; a restricted one only
     to the people named on it."""
     return not restricted or named_on(session, user_id, exhibit_id)
+
+
+def visible_exhibit_clause(user_id: str | BindParameter[str]) -> ColumnElement[bool]:
+    """``may_see_exhibit`` for a whole query: unrestricted, or restricted with this person named."""
+    from exhibits.evidence.models import Exhibit
+
+    named = exists().where(
+        ExhibitAccess.exhibit_id == Exhibit.id,
+        ExhibitAccess.user_id == user_id,
+        ExhibitAccess.revoked_at.is_(None),
+    )
+    return or_(Exhibit.restricted.is_(False), named)
 
 
 def hidden_exhibit_ids(session: Session, user_id: str, case_id: str) -> set[str]:

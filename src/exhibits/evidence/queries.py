@@ -7,11 +7,13 @@ event for the whole page (not one per row).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from exhibits.access.permissions import Permission
+from exhibits.access.policy import visible_exhibit_clause
 from exhibits.access.principal import Principal
 from exhibits.clock import iso_utc, parse_iso
 from exhibits.custody.events import EventClass
@@ -27,14 +29,18 @@ if TYPE_CHECKING:
 Cursor = tuple[str, str]  # (created_at ISO, id): keyset position
 
 
+def _cursor_values(cursor: Cursor) -> tuple[datetime, str]:
+    try:
+        return parse_iso(cursor[0]), cursor[1]
+    except ValueError:
+        raise InvalidInput("not a cursor from this API") from None
+
+
 def _after(column_at, column_id, cursor: Cursor | None):
     if cursor is None:
         return None
-    try:
-        moment = parse_iso(cursor[0])
-    except ValueError:
-        raise InvalidInput("not a cursor from this API") from None
-    return or_(column_at > moment, (column_at == moment) & (column_id > cursor[1]))
+    moment, last_id = _cursor_values(cursor)
+    return or_(column_at > moment, (column_at == moment) & (column_id > last_id))
 
 
 def _filter_text(value: str | None, what: str) -> str | None:
@@ -82,6 +88,48 @@ def page_cases(
     return views, ((iso_utc(views[-1].created_at), views[-1].id) if more else None)
 
 
+@cache
+def _page_query(by_source: bool, after: bool) -> Select:
+    """The page query with bound parameters, built once per shape: building a statement and
+    its cache key cost about as much as running it. Plain columns, not ORM entities: a page
+    is read-only and this is the hot path."""
+    query = (
+        select(
+            Exhibit.id,
+            Exhibit.case_id,
+            Exhibit.ref,
+            Exhibit.media_id,
+            Exhibit.parent_exhibit_id,
+            Exhibit.producer,
+            Exhibit.description,
+            Exhibit.classification,
+            Exhibit.restricted,
+            Exhibit.status,
+            Exhibit.created_at,
+            Blob.sha256,
+            Blob.size,
+            Blob.mime_type,
+            Media.original_name,
+            Media.source,
+            Media.captured_at,
+            Media.clock_offset_seconds,
+            Media.captured_by,
+            Media.device_id,
+        )
+        .join(Media, Media.id == Exhibit.media_id)
+        .join(Blob, Blob.sha256 == Media.sha256)
+        .where(Exhibit.case_id == bindparam("case_id"), visible_exhibit_clause(bindparam("user_id")))
+    )
+    if by_source:
+        query = query.where(Media.source == bindparam("source"))
+    if after:
+        at = bindparam("after_at")
+        query = query.where(
+            or_(Exhibit.created_at > at, (Exhibit.created_at == at) & (Exhibit.id > bindparam("after_id")))
+        )
+    return query.order_by(Exhibit.created_at, Exhibit.id).limit(bindparam("limit"))
+
+
 def page_exhibits(
     vault: Vault,
     principal: Principal,
@@ -93,50 +141,20 @@ def page_exhibits(
     mime_type: str | None = None,
 ) -> tuple[list[ExhibitView], Cursor | None]:
     mime_type = _filter_text(mime_type, "mime_type")
+    params: dict[str, object] = {"case_id": case_id, "user_id": principal.user_id, "limit": limit + 1}
+    if source:
+        params["source"] = str(domain.parse_source(source))
+    if cursor is not None:
+        params["after_at"], params["after_id"] = _cursor_values(cursor)
+    query = _page_query(bool(source), cursor is not None)
+    if mime_type:
+        query = query.where(Blob.mime_type.startswith(mime_type.lower(), autoescape=True))
     with vault.reading() as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFound("no such case, or you are not assigned to it")
-        principal.require(Permission.EXHIBIT_READ, session, case.id)
-        # Plain columns, not ORM entities: a page is read-only and this is the hot path.
-        query = (
-            select(
-                Exhibit.id,
-                Exhibit.case_id,
-                Exhibit.ref,
-                Exhibit.media_id,
-                Exhibit.parent_exhibit_id,
-                Exhibit.producer,
-                Exhibit.description,
-                Exhibit.classification,
-                Exhibit.restricted,
-                Exhibit.status,
-                Exhibit.created_at,
-                Blob.sha256,
-                Blob.size,
-                Blob.mime_type,
-                Media.original_name,
-                Media.source,
-                Media.captured_at,
-                Media.clock_offset_seconds,
-                Media.captured_by,
-                Media.device_id,
-            )
-            .join(Media, Media.id == Exhibit.media_id)
-            .join(Blob, Blob.sha256 == Media.sha256)
-            .where(Exhibit.case_id == case.id)
-        )
-        hidden = principal.hidden_exhibits(session, case.id)
-        if hidden:
-            query = query.where(Exhibit.id.not_in(hidden))
-        if source:
-            query = query.where(Media.source == str(domain.parse_source(source)))
-        if mime_type:
-            query = query.where(Blob.mime_type.startswith(mime_type.lower(), autoescape=True))
-        after = _after(Exhibit.created_at, Exhibit.id, cursor)
-        if after is not None:
-            query = query.where(after)
-        rows = session.execute(query.order_by(Exhibit.created_at, Exhibit.id).limit(limit + 1)).all()
+        # No standing in a case that does not exist, so this also answers "no such case"
+        # (with the same words) without reading the case's row.
+        principal.require(Permission.EXHIBIT_READ, session, case_id)
+        # Core execution on the session's connection: plain rows need no ORM loading step.
+        rows = session.connection().execute(query, params).all()
         more = len(rows) > limit
         views = [ExhibitView(*row) for row in rows[:limit]]
     vault.consulted(principal, "exhibit.list", case_id=case_id, details={"count": len(views)})

@@ -323,6 +323,32 @@ class EvidenceService:
             progress=progress,
             expected_sha256=expected_sha256,
         )
+        return self._record_stored(principal, stored, original_name, checked)
+
+    def ingest_upload(
+        self,
+        principal: Principal,
+        path: Path,
+        original_name: str | None,
+        request: IngestRequest,
+        *,
+        known_sha256: str | None = None,
+        expected_sha256: str | None = None,
+    ) -> IngestOutcome:
+        """Ingest a finished upload's file from the tmp area, moved into the store rather than
+        copied (``BlobStore.adopt``); ``known_sha256`` is its hash computed as it arrived."""
+        checked = self.check_request(principal, request)
+        stored = self.vault.blobs.adopt(
+            path,
+            limit=self.vault.settings.max_ingest_bytes,
+            known_sha256=known_sha256,
+            expected_sha256=expected_sha256,
+        )
+        return self._record_stored(principal, stored, safe_name(original_name), checked)
+
+    def _record_stored(
+        self, principal: Principal, stored: IngestResult, original_name: str | None, checked: _Checked
+    ) -> IngestOutcome:
         mime = sniff_mime(stored.head)
         return self.vault.write(
             lambda ctx: self.record_ingest(ctx, principal, stored, mime, original_name, checked)

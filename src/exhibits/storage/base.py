@@ -8,6 +8,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from exhibits.errors import InvalidInput, TooLarge
@@ -47,6 +48,20 @@ class BlobStore(Protocol):
         Empty content, content over ``limit`` and content whose hash differs from
         ``expected_sha256`` are refused before anything becomes visible in the store.
         """
+        ...
+
+    def adopt(
+        self,
+        path: Path,
+        *,
+        limit: int,
+        known_sha256: str | None = None,
+        expected_sha256: str | None = None,
+    ) -> IngestResult:
+        """Store a complete file of the tmp area (a finished upload) under its SHA-256, moving
+        rather than copying it where the backend can. ``known_sha256`` is the file's hash as
+        computed while its bytes were written; without it the file is read and hashed. The
+        same refusals as ``ingest``. The caller removes ``path`` afterwards."""
         ...
 
     def exists(self, sha256: str) -> bool: ...
@@ -191,13 +206,15 @@ class Pump:
         return self.hasher.hexdigest()
 
     def check(self, expected_sha256: str | None) -> None:
-        """Refuse what must not be stored: empty content or a hash the sender did not declare."""
-        if self.size == 0:
-            raise InvalidInput("the content is empty: nothing was stored")
-        if expected_sha256 and expected_sha256.lower() != self.sha256:
-            raise InvalidInput(
-                f"the content's SHA-256 is {self.sha256}, not {expected_sha256.lower()} as declared"
-            )
+        check_content(self.size, self.sha256, expected_sha256)
+
+
+def check_content(size: int, sha256: str, expected_sha256: str | None) -> None:
+    """Refuse what must not be stored: empty content or a hash the sender did not declare."""
+    if size == 0:
+        raise InvalidInput("the content is empty: nothing was stored")
+    if expected_sha256 and expected_sha256.lower() != sha256:
+        raise InvalidInput(f"the content's SHA-256 is {sha256}, not {expected_sha256.lower()} as declared")
 
 
 def hash_stream(stream: BinaryIO, progress: Progress | None = None) -> str:

@@ -8,6 +8,7 @@ be overwritten, and a crash leaves either no blob or a complete one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 import uuid
@@ -15,12 +16,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from exhibits.errors import NotFound
+from exhibits.errors import NotFound, TooLarge
 from exhibits.faults import fault_point
-from exhibits.storage.base import IngestResult, Progress, Pump, hash_stream, is_sha256
+from exhibits.storage.base import (
+    HEAD_BYTES,
+    IngestResult,
+    Progress,
+    Pump,
+    check_content,
+    hash_stream,
+    is_sha256,
+)
+from exhibits.storage.writeback import start_writeback
 
 TMP_PREFIX = "ingest-"
-SYNC_EVERY = 128 * 2**20
+
+
+def _hash_fd(fd: int) -> str:
+    with open(fd, "rb", closefd=False) as handle:
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        return hash_stream(handle)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -54,19 +70,17 @@ class LocalBlobStore:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             pump = Pump(limit, progress)
-            unsynced = 0
+            done = 0
 
             def write(chunk: memoryview) -> None:
-                nonlocal unsynced
+                nonlocal done
+                length = len(chunk)
                 while chunk:
-                    written = os.write(fd, chunk)
-                    chunk = chunk[written:]
-                    unsynced += written
-                # Flush as we go, while the other thread hashes: the final fdatasync then
-                # finds little left to write, instead of the whole file at once.
-                if unsynced >= SYNC_EVERY:
-                    os.fdatasync(fd)
-                    unsynced = 0
+                    chunk = chunk[os.write(fd, chunk) :]
+                # Start writing to disk as we go, while the other thread hashes: the final
+                # fdatasync then finds little left to write, instead of the whole file at once.
+                start_writeback(fd, done, length)
+                done += length
 
             pump.run(source, write)
             pump.check(expected_sha256)
@@ -82,6 +96,39 @@ class LocalBlobStore:
                 os.close(fd)
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+
+    def adopt(
+        self,
+        path: Path,
+        *,
+        limit: int,
+        known_sha256: str | None = None,
+        expected_sha256: str | None = None,
+    ) -> IngestResult:
+        """Link a finished upload's file into place: no second copy of the bytes. Its data
+        was fsynced as it arrived (one more fsync here makes that a promise of this method);
+        the file is made read-only before it gets its content name, as a copied blob is."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if size > limit:
+                raise TooLarge(f"larger than the {limit:,}-byte limit")
+            sha256 = known_sha256 or _hash_fd(fd)
+            check_content(size, sha256, expected_sha256)
+            head = os.pread(fd, HEAD_BYTES, 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fault_point("ingest.temp_written")
+        try:
+            created = self._place(path, sha256)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            with path.open("rb") as source:  # blobs on another file system: copy after all
+                return self.ingest(source, limit=limit, expected_sha256=sha256)
+        fault_point("ingest.renamed")
+        return IngestResult(sha256, size, head, created)
 
     def _place(self, tmp: Path, sha256: str) -> bool:
         final = self.path(sha256)

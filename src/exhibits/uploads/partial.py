@@ -3,21 +3,84 @@
 Shared by officers' uploads (exhibits.uploads) and the public portal (exhibits.portal): both
 keep the bytes that arrived before an interruption (the client resumes from the offset)
 unless the piece carried a checksum, which must then match the whole piece.
+
+``RunningHashes`` keeps the SHA-256 of each partial file's bytes so far, updated as pieces
+are written, so that completing an upload need not read the whole file again.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from exhibits.errors import Conflict, TooLarge
+from exhibits.storage.writeback import start_writeback
 from exhibits.uploads.tus import CHECKSUM_ALGORITHMS, ChecksumMismatch, OffsetMismatch
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
+
+
+class Prefix:
+    """The SHA-256 of a partial file's first ``length`` bytes."""
+
+    __slots__ = ("hasher", "length")
+
+    def __init__(self, hasher: Any = None, length: int = 0) -> None:
+        self.hasher = hasher if hasher is not None else hashlib.sha256()
+        self.length = length
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.hasher.update(data)
+        self.length += len(data)
+
+    def copy(self) -> Prefix:
+        return Prefix(self.hasher.copy(), self.length)
+
+
+class RunningHashes:
+    """Each partial file's running SHA-256, in this process only. A piece received by
+    another worker, a restart or an eviction leaves a gap: the hash is then unknown here
+    (``digest`` answers None) and the caller reads the partial file again. Bytes below a
+    partial file's offset are never rewritten, so (file, offset) identifies the prefix."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._states: OrderedDict[str, Prefix] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str, offset: int) -> Prefix | None:
+        """The hash of the first ``offset`` bytes, removed from the table (the caller holds
+        the file's lock and keeps it back when done), or None when unknown here."""
+        if offset == 0:
+            self.forget(key)
+            return Prefix()
+        with self._lock:
+            prefix = self._states.pop(key, None)
+        return prefix if prefix is not None and prefix.length == offset else None
+
+    def keep(self, key: str, prefix: Prefix) -> None:
+        with self._lock:
+            self._states[key] = prefix
+            self._states.move_to_end(key)
+            while len(self._states) > self.capacity:
+                self._states.popitem(last=False)
+
+    def digest(self, key: str, length: int) -> str | None:
+        """The SHA-256 of the whole file of ``length`` bytes if every byte passed through here."""
+        with self._lock:
+            prefix = self._states.pop(key, None)
+        return prefix.hasher.hexdigest() if prefix is not None and prefix.length == length else None
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._states.pop(key, None)
 
 
 def append_piece(
@@ -30,10 +93,12 @@ def append_piece(
     *,
     noun: str = "upload",
     written: Callable[[int, int, int], None] | None = None,
+    hashes: RunningHashes | None = None,
 ) -> int:
     """Write ``source`` at ``offset`` of the partial file of declared ``length``; return the
     new end. ``written(fd, start, end)`` runs after the fsync, still holding the lock (to look
-    at the bytes). Raises FileNotFoundError when the partial file is gone."""
+    at the bytes). With ``hashes``, the file's running SHA-256 follows the bytes written.
+    Raises FileNotFoundError when the partial file is gone."""
     fd = os.open(path, os.O_RDWR)
     try:
         try:
@@ -48,8 +113,14 @@ def append_piece(
         room = length - start
         if content_length is not None and content_length > room:
             raise TooLarge(f"this piece would take the {noun} past its length of {length:,} bytes")
-        end = start + _receive(fd, start, room, source, checksum, noun)
-        os.fsync(fd)
+        prefix = hashes.take(str(path), start) if hashes is not None else None
+        before = prefix.copy() if prefix is not None else None  # for a piece that is discarded
+        try:
+            end = start + _receive(fd, start, room, source, checksum, noun, prefix)
+            os.fsync(fd)
+        finally:
+            if hashes is not None:
+                _keep_matching(hashes, str(path), os.fstat(fd).st_size, prefix, before)
         if written is not None:
             written(fd, start, end)
         return end
@@ -57,8 +128,23 @@ def append_piece(
         os.close(fd)
 
 
+def _keep_matching(hashes: RunningHashes, key: str, size: int, *candidates: Prefix | None) -> None:
+    """Keep whichever running hash covers the file as it now stands (after a discarded piece:
+    the one from before it; after an odd partial write: none)."""
+    for prefix in candidates:
+        if prefix is not None and prefix.length == size:
+            hashes.keep(key, prefix)
+            return
+
+
 def _receive(
-    fd: int, start: int, room: int, source: BinaryIO, checksum: tuple[str, bytes] | None, noun: str
+    fd: int,
+    start: int,
+    room: int,
+    source: BinaryIO,
+    checksum: tuple[str, bytes] | None,
+    noun: str,
+    prefix: Prefix | None = None,
 ) -> int:
     hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
     os.lseek(fd, start, os.SEEK_SET)
@@ -72,6 +158,9 @@ def _receive(
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            start_writeback(fd, start + received, len(data))  # the final fsync then waits less
+            if prefix is not None:  # only bytes that are in the file
+                prefix.update(data)
             received += len(data)
     except TooLarge:
         os.ftruncate(fd, start)

@@ -1,6 +1,8 @@
 """Resumable uploads: bytes arrive in pieces, over days if need be, into the vault's tmp area;
-only when the last byte is in does the whole file go through ``vault.evidence.ingest_stream``
-(hashed, stored content-addressed, recorded in the custody log) like any other ingest.
+only when the last byte is in does the file become evidence through
+``vault.evidence.ingest_upload``: stored content-addressed and recorded in the custody log like
+any other ingest, but moved into the blob store rather than copied, under the SHA-256 computed
+as the pieces arrived (or, when this process did not see every piece, read from the file).
 
 Partial bytes are never evidence: they are not in the blob store, no exhibit points at them,
 and they are removed when the upload completes, is terminated or expires. The offset is the
@@ -29,7 +31,7 @@ from exhibits.evidence.service import IngestRequest
 from exhibits.ids import new_id
 from exhibits.storage.base import is_sha256
 from exhibits.uploads.models import Upload
-from exhibits.uploads.partial import append_piece
+from exhibits.uploads.partial import RunningHashes, append_piece
 from exhibits.uploads.tus import OffsetMismatch
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ def ingest_request(metadata: dict[str, str], upload_id: str) -> IngestRequest:
 class UploadService:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
+        self.hashes = RunningHashes()
 
     @property
     def settings(self) -> UploadSettings:
@@ -222,8 +225,12 @@ class UploadService:
         path = self.part_path(upload_id)
         if self.vault.now() >= self._expires(row):
             raise UploadGone("this upload has expired")
+        if offset == row.length and not content_length and self._offset(row) == row.length:
+            # Every byte is in but the upload is not complete: its completion was cut short
+            # (a restart), and the file may already be read-only. Complete it now.
+            return self._complete(principal, row)
         try:
-            end = append_piece(path, offset, row.length, source, checksum, content_length)
+            end = append_piece(path, offset, row.length, source, checksum, content_length, hashes=self.hashes)
         except FileNotFoundError:
             raise UploadGone("this upload's bytes are gone") from None
         if end == row.length:
@@ -245,14 +252,14 @@ class UploadService:
         path = self.part_path(row.id)
         metadata = dict(row.metadata_ or {})
         try:
-            with path.open("rb") as handle:
-                outcome = self.vault.evidence.ingest_stream(
-                    principal,
-                    handle,
-                    metadata.get("filename"),
-                    ingest_request(metadata, row.id),
-                    expected_sha256=metadata.get("sha256") or None,
-                )
+            outcome = self.vault.evidence.ingest_upload(
+                principal,
+                path,
+                metadata.get("filename"),
+                ingest_request(metadata, row.id),
+                known_sha256=self.hashes.digest(str(path), row.length),
+                expected_sha256=metadata.get("sha256") or None,
+            )
         except ExhibitsError as exc:
             self._finish(row.id, status="failed", problem=exc.message)
             path.unlink(missing_ok=True)
@@ -296,6 +303,7 @@ class UploadService:
                 raise Conflict("bytes are arriving for this upload right now") from None
             self._finish(upload_id, status="terminated")
             path.unlink()
+            self.hashes.forget(str(path))
             return
         self._finish(upload_id, status="terminated")
 
@@ -310,6 +318,7 @@ class UploadService:
         for upload_id in stale:
             self._finish(upload_id, status="expired")
             self.part_path(upload_id).unlink(missing_ok=True)
+            self.hashes.forget(str(self.part_path(upload_id)))
         removed = len(stale)
         if self.directory.is_dir():
             grace = timedelta(hours=self.settings.expiry_hours).total_seconds()

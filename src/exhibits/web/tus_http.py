@@ -8,10 +8,9 @@ from collections.abc import Callable
 from typing import Annotated, BinaryIO, TypeVar
 
 from fastapi import Depends, Header, Request
-from starlette.concurrency import run_in_threadpool
 
 from exhibits.uploads import tus
-from exhibits.web.streams import RequestBodyReader
+from exhibits.web.streams import RequestBodyReader, run_with_body
 
 OFFSET_TYPE = "application/offset+octet-stream"
 TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
@@ -44,6 +43,6 @@ async def receive_piece(
     reader = RequestBodyReader(request.stream(), metrics.upload_bytes.inc)
     metrics.uploads.inc()
     try:
-        return await run_in_threadpool(append, reader, checksum, content_length)  # type: ignore[arg-type]
+        return await run_with_body(reader, append, reader, checksum, content_length)
     finally:
         metrics.uploads.dec()

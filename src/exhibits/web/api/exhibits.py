@@ -28,7 +28,7 @@ from exhibits.web.api.schemas import (
 from exhibits.web.auth import Caller, public, requires
 from exhibits.web.content import content_response
 from exhibits.web.pagination import decode_cursor, encode_cursor
-from exhibits.web.streams import RequestBodyReader
+from exhibits.web.streams import RequestBodyReader, run_with_body
 
 router = APIRouter(prefix="/api/v1", tags=["exhibits"])
 ExhibitId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
@@ -65,10 +65,13 @@ async def list_exhibits(
             mime_type=mime_type,
         )
     )
-    return Page[ExhibitOut](
-        items=[ExhibitOut(**v.as_dict()) for v in views],
-        next_cursor=encode_cursor(*nxt) if nxt else None,
-        limit=size,
+    # One validation of the whole page rather than one model call per exhibit.
+    return Page[ExhibitOut].model_validate(
+        {
+            "items": [v.as_dict() for v in views],
+            "next_cursor": encode_cursor(*nxt) if nxt else None,
+            "limit": size,
+        }
     )
 
 
@@ -133,8 +136,14 @@ async def upload_exhibit(
     reader = RequestBodyReader(request.stream(), metrics.upload_bytes.inc)
     metrics.uploads.inc()
     try:
-        outcome = await run_in_threadpool(
-            vault.evidence.ingest_stream, caller.principal, reader, filename, ingest, expected_sha256=expected
+        outcome = await run_with_body(
+            reader,
+            vault.evidence.ingest_stream,
+            caller.principal,
+            reader,
+            filename,
+            ingest,
+            expected_sha256=expected,
         )
     finally:
         metrics.uploads.dec()
