@@ -5,6 +5,7 @@ every piece (a restart, another worker), the file is read again instead."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import os
 import stat
@@ -113,6 +114,38 @@ def test_a_completion_cut_short_is_finished_by_an_empty_patch(vault, client, off
     response = patch(client, officer, upload_id, len(data), b"")
     assert response.status_code == 204, response.text
     assert response.headers["exhibits-sha256"] == sha256(data)
+    assert exhibit_count(vault) == 1 and part_files(vault) == []
+
+
+def test_a_completion_while_another_request_holds_the_upload_is_refused_and_records_nothing(
+    vault, client, officer, case
+):
+    data = os.urandom(10_000)
+    upload_id = create(client, officer, case, len(data))
+    part = vault.uploads.part_path(upload_id)
+    part.write_bytes(data)  # every byte in, the completion not yet done
+    with part.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another request is completing it
+        response = patch(client, officer, upload_id, len(data), b"")
+    assert response.status_code == 409, response.text
+    assert exhibit_count(vault) == 0
+    response = patch(client, officer, upload_id, len(data), b"")
+    assert response.status_code == 204, response.text
+    assert exhibit_count(vault) == 1
+
+
+def test_two_requests_that_both_found_every_byte_in_record_one_exhibit(vault, client, officer, case):
+    """The second of two racing completions (each read the upload as still receiving) finds
+    it complete once it gets the lock, and records nothing more."""
+    data = os.urandom(10_000)
+    upload_id = create(client, officer, case, len(data))
+    part = vault.uploads.part_path(upload_id)
+    part.write_bytes(data)
+    principal = vault.users.principal_for("1234", via="cli")
+    stale = vault.uploads._own(principal, upload_id)  # what the slower request read
+    first = vault.uploads._complete(principal, vault.uploads._own(principal, upload_id))
+    second = vault.uploads._complete(principal, stale)
+    assert first.sha256 == second.sha256 == sha256(data)
     assert exhibit_count(vault) == 1 and part_files(vault) == []
 
 

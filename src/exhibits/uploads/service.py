@@ -12,8 +12,10 @@ size of the partial file after fsync, so a crash never claims bytes that are not
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -248,8 +250,25 @@ class UploadService:
         return max(row.expires_at, last + timedelta(hours=self.settings.expiry_hours))
 
     def _complete(self, principal: Principal, row: Upload) -> UploadView:
-        """The whole file is in: ingest it as evidence, checking the client's SHA-256."""
+        """The whole file is in: ingest it as evidence, checking the client's SHA-256. Two
+        requests may both find every byte in (a last PATCH and a retried empty one): the
+        partial file's lock lets one of them complete it, and the other finds it done."""
         path = self.part_path(row.id)
+        try:
+            with _locked(path, "this upload is being completed by another request"):
+                current = self._own(principal, row.id)
+                if current.status != "receiving":
+                    return self._after_completion(current)
+                return self._ingest(principal, current, path)
+        except FileNotFoundError:  # completed (and removed) while this request waited
+            return self._after_completion(self._own(principal, row.id))
+
+    def _after_completion(self, row: Upload) -> UploadView:
+        if row.status == "complete":
+            return self._view(row)
+        raise UploadGone(f"this upload was {row.status}")
+
+    def _ingest(self, principal: Principal, row: Upload, path: Path) -> UploadView:
         metadata = dict(row.metadata_ or {})
         try:
             outcome = self.vault.evidence.ingest_upload(
@@ -329,3 +348,19 @@ class UploadService:
                         entry.unlink()
                         removed += 1
         return removed
+
+
+@contextlib.contextmanager
+def _locked(path: Path, busy: str) -> Iterator[None]:
+    """The partial file's lock (the one pieces are written under), or Conflict with ``busy``."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise Conflict(busy) from None
+            raise
+        yield
+    finally:
+        os.close(fd)
