@@ -83,6 +83,17 @@ class RunningHashes:
             self._states.pop(key, None)
 
 
+def hold(fd: int, busy: str) -> None:
+    """Take the partial file's lock (until ``fd`` is closed), or refuse with ``busy``: one
+    request at a time writes to an upload, or completes it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise Conflict(busy) from None
+        raise
+
+
 def append_piece(
     path: Path,
     offset: int,
@@ -101,12 +112,7 @@ def append_piece(
     Raises FileNotFoundError when the partial file is gone."""
     fd = os.open(path, os.O_RDWR)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise Conflict(f"another request is sending bytes to this {noun}") from None
-            raise
+        hold(fd, f"another request is sending bytes to this {noun}")
         start = os.fstat(fd).st_size
         if offset != start:
             raise OffsetMismatch(f"Upload-Offset is {offset} but the {noun} stands at {start}", offset=start)

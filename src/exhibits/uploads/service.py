@@ -12,8 +12,6 @@ size of the partial file after fsync, so a crash never claims bytes that are not
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from exhibits.evidence.service import IngestRequest
 from exhibits.ids import new_id
 from exhibits.storage.base import is_sha256
 from exhibits.uploads.models import Upload
-from exhibits.uploads.partial import RunningHashes, append_piece
+from exhibits.uploads.partial import RunningHashes, append_piece, hold
 from exhibits.uploads.tus import OffsetMismatch
 
 if TYPE_CHECKING:
@@ -316,10 +314,7 @@ class UploadService:
             raise UploadGone(f"this upload was {row.status}")
         path = self.part_path(upload_id)
         with contextlib.suppress(FileNotFoundError), path.open("rb+") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise Conflict("bytes are arriving for this upload right now") from None
+            hold(handle.fileno(), "bytes are arriving for this upload right now")
             self._finish(upload_id, status="terminated")
             path.unlink()
             self.hashes.forget(str(path))
@@ -355,12 +350,7 @@ def _locked(path: Path, busy: str) -> Iterator[None]:
     """The partial file's lock (the one pieces are written under), or Conflict with ``busy``."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise Conflict(busy) from None
-            raise
+        hold(fd, busy)
         yield
     finally:
         os.close(fd)
