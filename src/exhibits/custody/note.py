@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ class Verifier:
         if len(self.public_key) != 32:
             raise NoteError("Ed25519 public keys are 32 bytes")
 
-    @property
+    @functools.cached_property
     def key_id(self) -> bytes:
         return key_id(self.name, self.public_key)
 
@@ -97,8 +98,9 @@ class Signer:
     def __post_init__(self) -> None:
         _check_name(self.name)
 
-    @property
+    @functools.cached_property
     def verifier(self) -> Verifier:
+        """Worked out once: every signed checkpoint carries its key id."""
         raw = self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return Verifier(self.name, raw)
 
