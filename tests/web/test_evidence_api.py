@@ -73,10 +73,12 @@ def test_uploads_over_the_limit_are_refused_before_anything_is_stored(client, va
 
 
 def test_upload_memory_stays_constant(vault, people, case, live_server, token_of):
-    """A 64 MiB body streamed over real HTTP is never held in memory: the peak stays far below it."""
+    """A 128 MiB body streamed over real HTTP is never held in memory: the peak (the vault's
+    hashing and writing buffers, the body read ahead of them, and the client's own) stays
+    far below it."""
     import httpx
 
-    size = 64 * 2**20
+    size = 128 * 2**20
 
     def body():
         chunk = b"\x5a" * (2**20)
@@ -97,7 +99,7 @@ def test_upload_memory_stays_constant(vault, people, case, live_server, token_of
         tracemalloc.stop()
     assert response.status_code == 201, response.text
     assert response.json()["size"] == size
-    assert peak < 32 * 2**20, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB upload"
+    assert peak < 48 * 2**20, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB upload"
 
 
 def test_exhibit_pages_are_consistent(client, vault, people, oic, case):
