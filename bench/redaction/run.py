@@ -262,14 +262,10 @@ def main() -> int:
         "seconds": args.seconds,
         "note": "shared 2-core machine: other engineers' jobs ran at the same time",
     }
-    # A worker's runner process keeps the detector loaded from job to job: load it (and run it
-    # once at the video detection size) before timing, as a running worker has, and say what
-    # that took. deface's figures include its own start-up, as its command line is used.
-    from exhibits.redaction.detection.faces import shared_detector
+    from exhibits.redaction.detection.faces import photo_detector, shared_detector
 
-    started = time.perf_counter()
-    shared_detector().detect(np.zeros((360, 640, 3), dtype=np.uint8))
-    results["video_detector_load_s"] = time.perf_counter() - started
+    # deface's figures include its own start-up, as its command line is used.
+    _load_once(results, "video", lambda: shared_detector().detect(np.zeros((360, 640, 3), dtype=np.uint8)))
     sizes = [("720p", 1280, 720, "640x360")] + ([] if args.skip_1080p else [("1080p", 1920, 1080, "960x540")])
     for name, width, height, scale in sizes:
         clip_path = OUT / f"faces_{name}.mp4"
@@ -293,13 +289,7 @@ def main() -> int:
             results["plates"] = bench_plates(clip)
     photos = []
     if args.photos:
-        # The worker's runner process keeps its models loaded from job to job; load the photo
-        # detector (all cores) once here, as a running worker has, and say what that took.
-        from exhibits.redaction.detection.faces import shared_detector
-
-        started = time.perf_counter()
-        shared_detector(os.cpu_count() or 1)
-        results["photo_detector_load_s"] = time.perf_counter() - started
+        _load_once(results, "photo", photo_detector)
     for i in range(args.photos):
         truth = make_photo(OUT / f"photo_{i}.jpg", seed=11 + i)
         photos.append(_bench_photo(truth, deface))
@@ -307,6 +297,14 @@ def main() -> int:
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=float))
     _print(results)
     return 0
+
+
+def _load_once(results: dict, kind: str, load) -> None:
+    """Load a detector before timing, as a worker's runner process has it loaded from job to
+    job, and keep what that took."""
+    started = time.perf_counter()
+    load()
+    results[f"{kind}_detector_load_s"] = time.perf_counter() - started
 
 
 def _bench_photo(truth: dict, deface: Path | None) -> dict:
@@ -357,10 +355,9 @@ def _print(results: dict) -> None:
                 f"  automatic, {name:26}: recall per keyframe {r['recall']:.3f}, read correctly "
                 f"{r['read_correct']:.3f}, {r['s_per_keyframe']:.2f} s per keyframe"
             )
-    if "video_detector_load_s" in results:
-        print(f"video detector loaded once before timing: {results['video_detector_load_s']:.2f} s")
-    if "photo_detector_load_s" in results:
-        print(f"photo detector loaded once before timing: {results['photo_detector_load_s']:.2f} s")
+    for kind in ("video", "photo"):
+        if f"{kind}_detector_load_s" in results:
+            print(f"{kind} detector loaded once before timing: {results[f'{kind}_detector_load_s']:.2f} s")
     for i, photo in enumerate(results.get("photos", [])):
         for tool, r in photo.items():
             print(

@@ -9,6 +9,7 @@ their grants in ``case_standing``; nothing else needs to change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
@@ -108,19 +109,17 @@ def visible_case_ids(session: Session, user_id: str) -> set[str]:
     return assigned - excluded
 
 
-def named_on(session: Session, user_id: str, exhibit_id: str) -> bool:
+def _naming(user_id: Any, exhibit_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """An unrevoked grant naming this person on this exhibit (values or SQL expressions)."""
     return (
-        session.scalar(
-            select(ExhibitAccess.id)
-            .where(
-                ExhibitAccess.exhibit_id == exhibit_id,
-                ExhibitAccess.user_id == user_id,
-                ExhibitAccess.revoked_at.is_(None),
-            )
-            .limit(1)
-        )
-        is not None
+        ExhibitAccess.exhibit_id == exhibit_id,
+        ExhibitAccess.user_id == user_id,
+        ExhibitAccess.revoked_at.is_(None),
     )
+
+
+def named_on(session: Session, user_id: str, exhibit_id: str) -> bool:
+    return session.scalar(select(ExhibitAccess.id).where(*_naming(user_id, exhibit_id)).limit(1)) is not None
 
 
 def may_see_exhibit(session: Session, user_id: str, exhibit_id: str, restricted: bool) -> bool:
@@ -133,30 +132,12 @@ def visible_exhibit_clause(user_id: str | BindParameter[str]) -> ColumnElement[b
     """``may_see_exhibit`` for a whole query: unrestricted, or restricted with this person named."""
     from exhibits.evidence.models import Exhibit
 
-    named = exists().where(
-        ExhibitAccess.exhibit_id == Exhibit.id,
-        ExhibitAccess.user_id == user_id,
-        ExhibitAccess.revoked_at.is_(None),
-    )
-    return or_(Exhibit.restricted.is_(False), named)
+    return or_(Exhibit.restricted.is_(False), exists().where(*_naming(user_id, Exhibit.id)))
 
 
 def hidden_exhibit_ids(session: Session, user_id: str, case_id: str) -> set[str]:
     """Restricted exhibits of a case that this person is not named on."""
     from exhibits.evidence.models import Exhibit
 
-    restricted = set(
-        session.scalars(select(Exhibit.id).where(Exhibit.case_id == case_id, Exhibit.restricted.is_(True)))
-    )
-    if not restricted:
-        return restricted
-    named = set(
-        session.scalars(
-            select(ExhibitAccess.exhibit_id).where(
-                ExhibitAccess.exhibit_id.in_(restricted),
-                ExhibitAccess.user_id == user_id,
-                ExhibitAccess.revoked_at.is_(None),
-            )
-        )
-    )
-    return restricted - named
+    hidden = select(Exhibit.id).where(Exhibit.case_id == case_id, ~visible_exhibit_clause(user_id))
+    return set(session.scalars(hidden))

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
 
 
 class ProofError(ValueError):
@@ -19,11 +21,11 @@ class ProofError(ValueError):
 
 
 def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
 def _split(n: int) -> int:

@@ -28,6 +28,8 @@ from operator import itemgetter
 import orjson
 from sqlalchemy.engine import make_url
 
+from exhibits.custody.merkle import LEAF_PREFIX, NODE_PREFIX
+
 BATCH = 50_000
 PARALLEL_FROM = 200_000  # below this, worker start-up costs more than it saves
 MIN_CHUNK_HEIGHT = 12  # chunks of at least 4,096 events; about 8 per worker balances the load
@@ -159,7 +161,7 @@ def _check_order(chunk: Chunk, seqs: list[int], expected_seq: int) -> int:
 
 def _hash_leaves(chunk: Chunk, seqs: list[int], leaves: list[bytes], stored: list[bytes]) -> bytes:
     sha256 = hashlib.sha256
-    digests = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    digests = [sha256(LEAF_PREFIX + leaf).digest() for leaf in leaves]  # merkle.leaf_hash, inlined
     if digests != stored:
         for seq, digest, kept in zip(seqs, digests, stored, strict=True):
             if digest != kept:
@@ -261,5 +263,5 @@ def build_levels(leaf_hashes: bytes) -> list[bytes]:
     levels = [leaf_hashes]
     while len(below := levels[-1]) > 32:
         pairs = range(0, len(below) - 63, 64)
-        levels.append(b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in pairs]))
+        levels.append(b"".join([sha256(NODE_PREFIX + below[i : i + 64]).digest() for i in pairs]))
     return levels

@@ -39,8 +39,12 @@ def _cursor_values(cursor: Cursor) -> tuple[datetime, str]:
 def _after(column_at, column_id, cursor: Cursor | None):
     if cursor is None:
         return None
-    moment, last_id = _cursor_values(cursor)
-    return or_(column_at > moment, (column_at == moment) & (column_id > last_id))
+    return _beyond(column_at, column_id, *_cursor_values(cursor))
+
+
+def _beyond(column_at, column_id, at, last_id):
+    """Rows after the keyset position (at, last_id): values or bound parameters."""
+    return or_(column_at > at, (column_at == at) & (column_id > last_id))
 
 
 def _filter_text(value: str | None, what: str) -> str | None:
@@ -123,9 +127,8 @@ def _page_query(by_source: bool, after: bool) -> Select:
     if by_source:
         query = query.where(Media.source == bindparam("source"))
     if after:
-        at = bindparam("after_at")
         query = query.where(
-            or_(Exhibit.created_at > at, (Exhibit.created_at == at) & (Exhibit.id > bindparam("after_id")))
+            _beyond(Exhibit.created_at, Exhibit.id, bindparam("after_at"), bindparam("after_id"))
         )
     return query.order_by(Exhibit.created_at, Exhibit.id).limit(bindparam("limit"))
 

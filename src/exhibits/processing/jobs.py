@@ -144,19 +144,13 @@ def _claim_statements(
     order = (Job.priority.desc(), Job.created_at, Job.id)
     now = bindparam("now", type_=Job.created_at.type)
     expired = select(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now, *narrow)
-    blocked = aliased(Job)
-    unmet = exists(  # a skipped dependency is met: it simply has nothing to offer
-        select(JobDependency.job_id)
-        .join(blocked, blocked.id == JobDependency.depends_on)
-        .where(JobDependency.job_id == Job.id, blocked.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
-    )
     # ready_at is set once a job's dependencies are met, so the scan along the claim index
     # (status, priority, arrival) passes over few rows; the dependency check stays exact.
     ready = select(Job).where(
         Job.status == JobStatus.PENDING,
         Job.ready_at.is_not(None),
         or_(Job.not_before.is_(None), Job.not_before <= now),
-        ~unmet,
+        ~_UNMET,
         *narrow,
     )
     return expired.order_by(*order), ready.order_by(*order).limit(1)
@@ -277,21 +271,20 @@ def _dependants(session: Session, job_id: str) -> list[Job]:
 
 
 # Built once: statement construction costs more than running these (see claim).
+_blocker, _link = aliased(Job), aliased(JobDependency)
+# A job has a dependency not yet done (a skipped one is met: it simply has nothing to offer).
+_UNMET = exists(
+    select(_link.job_id)
+    .join(_blocker, _blocker.id == _link.depends_on)
+    .where(_link.job_id == Job.id, _blocker.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
+)
 _DEPENDANTS = (
     select(Job)
     .join(JobDependency, JobDependency.job_id == Job.id)
     .where(JobDependency.depends_on == bindparam("job_id"))
     .order_by(Job.created_at)
 )
-_other, _link = aliased(Job), aliased(JobDependency)
-_NOW_READY = _DEPENDANTS.where(
-    Job.status == JobStatus.PENDING,
-    ~exists(
-        select(_link.job_id)
-        .join(_other, _other.id == _link.depends_on)
-        .where(_link.job_id == Job.id, _other.status.notin_([JobStatus.DONE, JobStatus.SKIPPED]))
-    ),
-)
+_NOW_READY = _DEPENDANTS.where(Job.status == JobStatus.PENDING, ~_UNMET)
 
 
 def reopen(session: Session, job: Job, now: datetime, requested_by: str | None) -> list[Job]:

@@ -32,11 +32,13 @@ from exhibits.storage.writeback import start_writeback
 TMP_PREFIX = "ingest-"
 
 
-def _hash_fd(fd: int) -> str:
+def _hash_fd(fd: int, progress: Progress | None = None) -> str:
+    """SHA-256 of an open file, read from its start once, front to back."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    with contextlib.suppress(OSError):
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     with open(fd, "rb", closefd=False) as handle:
-        with contextlib.suppress(OSError):
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        return hash_stream(handle)
+        return hash_stream(handle, progress)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -163,9 +165,7 @@ class LocalBlobStore:
 
     def rehash(self, sha256: str, progress: Progress | None = None) -> str:
         with self.open(sha256) as handle:
-            with contextlib.suppress(OSError):
-                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            return hash_stream(handle, progress)
+            return _hash_fd(handle.fileno(), progress)
 
     def delete(self, sha256: str) -> None:
         path = self.path(sha256)

@@ -10,13 +10,14 @@ are written, so that completing an upload need not read the whole file again.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -83,7 +84,7 @@ class RunningHashes:
             self._states.pop(key, None)
 
 
-def hold(fd: int, busy: str) -> None:
+def _hold(fd: int, busy: str) -> None:
     """Take the partial file's lock (until ``fd`` is closed), or refuse with ``busy``: one
     request at a time writes to an upload, or completes it."""
     try:
@@ -92,6 +93,18 @@ def hold(fd: int, busy: str) -> None:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
             raise Conflict(busy) from None
         raise
+
+
+@contextlib.contextmanager
+def locked(path: Path, busy: str) -> Iterator[None]:
+    """Hold the partial file's lock for a block, or refuse with ``busy``. Raises
+    FileNotFoundError, on entering, when the partial file is gone."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _hold(fd, busy)
+        yield
+    finally:
+        os.close(fd)
 
 
 def append_piece(
@@ -112,7 +125,7 @@ def append_piece(
     Raises FileNotFoundError when the partial file is gone."""
     fd = os.open(path, os.O_RDWR)
     try:
-        hold(fd, f"another request is sending bytes to this {noun}")
+        _hold(fd, f"another request is sending bytes to this {noun}")
         start = os.fstat(fd).st_size
         if offset != start:
             raise OffsetMismatch(f"Upload-Offset is {offset} but the {noun} stands at {start}", offset=start)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ from exhibits.evidence.service import IngestRequest
 from exhibits.ids import new_id
 from exhibits.storage.base import is_sha256
 from exhibits.uploads.models import Upload
-from exhibits.uploads.partial import RunningHashes, append_piece, hold
+from exhibits.uploads.partial import RunningHashes, append_piece, locked
 from exhibits.uploads.tus import OffsetMismatch
 
 if TYPE_CHECKING:
@@ -252,14 +251,15 @@ class UploadService:
         requests may both find every byte in (a last PATCH and a retried empty one): the
         partial file's lock lets one of them complete it, and the other finds it done."""
         path = self.part_path(row.id)
-        try:
-            with _locked(path, "this upload is being completed by another request"):
-                current = self._own(principal, row.id)
-                if current.status != "receiving":
-                    return self._after_completion(current)
-                return self._ingest(principal, current, path)
-        except FileNotFoundError:  # completed (and removed) while this request waited
-            return self._after_completion(self._own(principal, row.id))
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(locked(path, "this upload is being completed by another request"))
+            except FileNotFoundError:  # completed (and removed) while this request waited
+                return self._after_completion(self._own(principal, row.id))
+            current = self._own(principal, row.id)
+            if current.status != "receiving":
+                return self._after_completion(current)
+            return self._ingest(principal, current, path)
 
     def _after_completion(self, row: Upload) -> UploadView:
         if row.status == "complete":
@@ -313,8 +313,8 @@ class UploadService:
         if row.status != "receiving":
             raise UploadGone(f"this upload was {row.status}")
         path = self.part_path(upload_id)
-        with contextlib.suppress(FileNotFoundError), path.open("rb+") as handle:
-            hold(handle.fileno(), "bytes are arriving for this upload right now")
+        busy = "bytes are arriving for this upload right now"
+        with contextlib.suppress(FileNotFoundError), locked(path, busy):
             self._finish(upload_id, status="terminated")
             path.unlink()
             self.hashes.forget(str(path))
@@ -331,8 +331,9 @@ class UploadService:
         known = {row.id for row in receiving}
         for upload_id in stale:
             self._finish(upload_id, status="expired")
-            self.part_path(upload_id).unlink(missing_ok=True)
-            self.hashes.forget(str(self.part_path(upload_id)))
+            part = self.part_path(upload_id)
+            part.unlink(missing_ok=True)
+            self.hashes.forget(str(part))
         removed = len(stale)
         if self.directory.is_dir():
             grace = timedelta(hours=self.settings.expiry_hours).total_seconds()
@@ -343,14 +344,3 @@ class UploadService:
                         entry.unlink()
                         removed += 1
         return removed
-
-
-@contextlib.contextmanager
-def _locked(path: Path, busy: str) -> Iterator[None]:
-    """The partial file's lock (the one pieces are written under), or Conflict with ``busy``."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        hold(fd, busy)
-        yield
-    finally:
-        os.close(fd)

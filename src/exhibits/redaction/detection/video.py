@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -125,7 +124,7 @@ def _read_ahead(frames: Iterator[T], depth: int = 8) -> Iterator[T]:
 def detect_faces_image(path: Path, settings: RedactionSettings) -> DetectionOutcome:
     import cv2
 
-    from exhibits.redaction.detection.faces import CenterFace, shared_detector
+    from exhibits.redaction.detection.faces import CenterFace, photo_detector
     from exhibits.redaction.images import open_image, to_bgr
     from exhibits.redaction.service import DetectionOutcome, Proposal
 
@@ -138,7 +137,7 @@ def detect_faces_image(path: Path, settings: RedactionSettings) -> DetectionOutc
             image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
         )
     h, w = image.shape[:2]
-    found = shared_detector(os.cpu_count() or 1).detect(image, threshold=settings.face_threshold)
+    found = photo_detector().detect(image, threshold=settings.face_threshold)
     proposals = []
     for face in found:
         box = _norm(face.x1, face.y1, face.x2, face.y2, w, h).grown(settings.face_margin)
