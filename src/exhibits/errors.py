@@ -73,3 +73,15 @@ class JustificationRequired(ExhibitsError):
     kind = "justification-required"
     status = 428
     exit_code = 4
+
+
+class TooManyRequests(ExhibitsError):
+    """Over a rate limit (the public portal) or throttled (failed sign-ins): try again later."""
+
+    kind = "too-many-requests"
+    status = 429
+    exit_code = 6
+
+    def __init__(self, message: str, retry_after_seconds: int, **detail: object) -> None:
+        super().__init__(message, **detail)
+        self.headers = {"Retry-After": str(max(1, retry_after_seconds))}

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from exhibits.custody.models import CustodyEventRow
-from exhibits.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from exhibits.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from exhibits.portal import forms
-from exhibits.portal.limits import TooManyRequests
 from exhibits.portal.service import UnsupportedMediaType
 from exhibits.uploads.tus import OffsetMismatch
 from exhibits.vault.verify import verify_vault

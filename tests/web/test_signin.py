@@ -63,6 +63,48 @@ def test_wrong_passwords_are_refused_and_logged(client, people, event_count):
     assert event_count(action="auth.sign_in_refused") == before + 1  # the real account's failure
 
 
+def test_an_account_takes_no_more_guesses_after_five_failures_in_fifteen_minutes(
+    client, people, vault, event_count
+):
+    for _ in range(4):
+        assert sign_in(client, "1234", password="a wrong guess").status_code == 401
+    assert sign_in(client, "1234").status_code == 200  # a success clears the failures before it
+    for _ in range(5):
+        assert sign_in(client, "1234", password="a wrong guess").status_code == 401
+
+    throttled = sign_in(client, "1234")  # even the right password is not tried now
+    assert throttled.status_code == 429
+    assert throttled.headers["content-type"].startswith("application/problem+json")
+    assert throttled.json()["type"] == "urn:exhibits:problem:too-many-requests"
+    assert "try again in 15 minutes" in throttled.json()["detail"]
+    assert 800 < int(throttled.headers["retry-after"]) <= 15 * 60 + 1
+    assert event_count(action="auth.sign_in_throttled") == 1
+    assert sign_in(client, "2345").status_code == 200  # other accounts are not affected
+
+    real_now = vault.now
+    vault.now = lambda: real_now() + timedelta(minutes=10)
+    try:  # attempts while throttled do not extend the wait
+        assert sign_in(client, "1234").status_code == 429
+        vault.now = lambda: real_now() + timedelta(minutes=15, seconds=5)
+        assert sign_in(client, "1234").status_code == 200
+    finally:
+        vault.now = real_now
+
+
+def test_authenticator_code_guesses_are_throttled_too(client, vault, admin):
+    csrf = {"X-CSRF-Token": sign_in(client, "ADMIN").json()["csrf_token"]}
+    totp = pyotp.TOTP(client.post("/api/v1/auth/totp", headers=csrf).json()["secret"])
+    assert (
+        client.post("/api/v1/auth/totp/confirm", json={"code": totp.now()}, headers=csrf).status_code == 204
+    )
+    client.cookies.clear()
+    valid = {totp.at(vault.now() + timedelta(seconds=s)) for s in (-60, -30, 0, 30, 60)}
+    wrong = next(code for code in ("123456", "654321", "000001") if code not in valid)
+    for _ in range(5):
+        assert sign_in(client, "ADMIN", totp=wrong).status_code == 401
+    assert sign_in(client, "ADMIN", totp=totp.at(vault.now() + timedelta(seconds=30))).status_code == 429
+
+
 def test_sessions_end_after_the_idle_timeout(client, people, vault):
     assert sign_in(client, "1234").status_code == 200
     real_now = vault.now

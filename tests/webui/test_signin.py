@@ -29,6 +29,15 @@ def test_pages_send_the_browser_to_sign_in_and_back(site_client, people):
     assert "Jane Smith" in home.text
 
 
+def test_the_sign_in_page_says_when_an_account_is_throttled(site_client, people):
+    for _ in range(5):
+        site_client.post("/signin", data={"collar": "1234", "password": "nope", "next": "/"})
+    throttled = site_client.post("/signin", data={"collar": "1234", "password": PASSWORD, "next": "/"})
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
+    assert "Too many failed sign-ins for this account" in throttled.text
+
+
 def test_sign_in_refuses_other_sites_and_open_redirects(site_client, people):
     cross = site_client.post(
         "/signin",

@@ -19,6 +19,10 @@ class AccessSettings(BaseModel):
     second_factor_roles: list[Role] = Field(default_factory=lambda: [Role.ADMIN, *sorted(EXTERNAL_ROLES)])
     totp_issuer: str = "Exhibits"
     grant_ttl_seconds: int = Field(default=900, ge=10, le=24 * 3600)
+    # Throttling: an account takes at most this many failed sign-ins (password or
+    # authenticator code) in any window of sign_in_window_minutes.
+    sign_in_failures: int = Field(default=5, ge=1, le=1000)
+    sign_in_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # None: secure cookies whenever the request came over HTTPS.
     cookie_secure: bool | None = None
 

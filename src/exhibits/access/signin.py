@@ -23,9 +23,10 @@ from exhibits.access.principal import Principal
 from exhibits.access.secrets import TOKEN_PREFIX, digest, new_secret, plausible
 from exhibits.access.service import validate_collar
 from exhibits.access.settings import AccessSettings, access_settings
+from exhibits.access.throttle import REFUSED, SIGNED_IN, THROTTLED, account_wait
 from exhibits.custody.events import EventClass
 from exhibits.db.writer import WriteContext
-from exhibits.errors import Conflict, ExhibitsError, InvalidInput, NotAuthenticated
+from exhibits.errors import Conflict, ExhibitsError, InvalidInput, NotAuthenticated, TooManyRequests
 from exhibits.ids import new_id
 
 if TYPE_CHECKING:
@@ -93,15 +94,29 @@ class SignInService:
         except InvalidInput:
             verify_password(_DUMMY_HASH, password or "")
             raise NotAuthenticated("wrong collar number or password") from None
+        settings = self.settings
+        window = timedelta(minutes=settings.sign_in_window_minutes)
         with self.vault.reading() as session:
             user = session.scalar(
                 select(User).where(User.force_code == self.vault.settings.force_code, User.collar == collar)
             )
             factor = session.get(TotpFactor, user.id) if user is not None else None
+            wait = (
+                account_wait(session, user.id, self.vault.now(), settings.sign_in_failures, window)
+                if user is not None
+                else None
+            )
             session.expunge_all()  # keep the loaded values after the read ends
         if user is None:
             verify_password(_DUMMY_HASH, password or "")  # same time whether or not the account exists
             raise NotAuthenticated("wrong collar number or password")
+        if wait is not None:  # checked before the password, so guesses made now teach nothing
+            self._refused(user, "too many failed sign-ins", action=THROTTLED)
+            minutes = -(-int(wait.total_seconds()) // 60)
+            raise TooManyRequests(
+                f"too many failed sign-ins: try again in {minutes} minute{'s' if minutes != 1 else ''}",
+                int(wait.total_seconds()) + 1,
+            )
         if not user.active or not verify_password(user.password_hash, password or ""):
             self._refused(user, "password" if user.active else "account disabled")
             raise NotAuthenticated("wrong collar number or password")
@@ -117,11 +132,11 @@ class SignInService:
             done = True
         return self.open_session(user, "password", second_factor_done=done, client=client)
 
-    def _refused(self, user: User, why: str) -> None:
+    def _refused(self, user: User, why: str, action: str = REFUSED) -> None:
         principal = Principal.from_user(user, via="api")
         self.vault.write(
             lambda ctx: self.vault.record(
-                ctx, principal, "auth.sign_in_refused", EventClass.ADMINISTRATION, details={"reason": why}
+                ctx, principal, action, EventClass.ADMINISTRATION, details={"reason": why}
             )
         )
 
@@ -150,7 +165,7 @@ class SignInService:
             self.vault.record(
                 ctx,
                 principal,
-                "auth.sign_in",
+                SIGNED_IN,
                 EventClass.ADMINISTRATION,
                 details={"session": row.id, "method": method, "second_factor": second_factor_done},
             )

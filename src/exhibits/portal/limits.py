@@ -7,13 +7,7 @@ import threading
 import time
 from collections import deque
 
-from exhibits.errors import ExhibitsError
-
-
-class TooManyRequests(ExhibitsError):
-    kind = "too-many-requests"
-    status = 429
-    exit_code = 6
+from exhibits.errors import TooManyRequests
 
 
 class RateLimiter:
@@ -32,10 +26,8 @@ class RateLimiter:
             while hits and hits[0] <= now - window_seconds:
                 hits.popleft()
             if len(hits) >= limit:
-                retry = max(1, int(hits[0] + window_seconds - now) + 1)
-                error = TooManyRequests("too many requests: please wait and try again")
-                error.headers = {"Retry-After": str(retry)}  # type: ignore[attr-defined]
-                raise error
+                retry = int(hits[0] + window_seconds - now) + 1
+                raise TooManyRequests("too many requests: please wait and try again", retry)
             hits.append(now)
 
     def _prune(self, now: float, window: float) -> None:

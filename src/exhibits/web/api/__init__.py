@@ -39,7 +39,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     416: _problem("Range not satisfiable"),
     422: _problem("The request does not match the API or the rules"),
     428: _problem("A justification is needed to open evidence"),
-    429: _problem("Too many requests from this address or link (the public portal): wait and retry"),
+    429: _problem("Too many requests (the public portal) or failed sign-ins: wait Retry-After seconds"),
     431: _problem("Request headers too large"),
     460: _problem("tus: checksum mismatch"),
     500: _problem("Server error (quote the request id)"),

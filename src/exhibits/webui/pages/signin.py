@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from exhibits.access.signin import SecondFactorRequired
-from exhibits.errors import ExhibitsError, NotAuthenticated
+from exhibits.errors import ExhibitsError, NotAuthenticated, TooManyRequests
 from exhibits.web.api.session import _local_path, _session_out, set_session_cookie
 from exhibits.web.auth import SESSION_COOKIE, CsrfFailed
 from exhibits.webui.i18n import _
@@ -71,6 +71,9 @@ async def signin(request: Request) -> Response:
     except NotAuthenticated:
         context.update(need_code=bool(code), error=_("Wrong collar number, password or code."))
         return render(request, "signin/password.html", context, status=401)
+    except TooManyRequests as throttled:
+        context.update(error=_("Too many failed sign-ins for this account. Try again later."))
+        return render(request, "signin/password.html", context, status=429, headers=throttled.headers)
     response = _go(target if not signed_in.session.second_factor_needed else f"/signin/code?next={target}")
     set_session_cookie(request, response, signed_in)
     return response
