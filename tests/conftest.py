@@ -32,6 +32,16 @@ def pytest_report_header(config) -> str:
     return f"exhibits database under test: {os.environ.get(PG_ENV) or 'SQLite (embedded default)'}"
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """On PostgreSQL, leave out the tests of SQLite-only behaviour (reported as deselected)."""
+    if not os.environ.get(PG_ENV):
+        return
+    sqlite_only = [item for item in items if item.get_closest_marker("sqlite_only")]
+    if sqlite_only:
+        config.hook.pytest_deselected(items=sqlite_only)
+        items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+
+
 def _pg_admin_url() -> str | None:
     return os.environ.get(PG_ENV)
 
