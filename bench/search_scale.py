@@ -18,6 +18,7 @@ semantic, fused) is timed separately on a smaller number of queries.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sqlite3
@@ -42,6 +43,113 @@ def vocabulary(rng: random.Random) -> list[str]:
     return sorted({"".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(50_000)})
 
 
+def build(args, folder: Path, rng: random.Random, words: list[str], weights: list[float], plates: list[str]):
+    """A vault of ``args.cases`` cases of 10 exhibits, and ``args.segments`` segments indexed."""
+    from exhibits.analysis.models import AnalysisResult
+    from exhibits.evidence.service import IngestRequest
+    from exhibits.ids import new_id
+    from exhibits.search import index
+    from exhibits.vault import Vault
+    from exhibits.vault.init import VaultOptions, init_vault
+
+    path = folder / "vault"
+    init_vault(path, VaultOptions(admin_password="benchmark password 123", key_file=folder / "k.pem"))
+    vault = Vault.open(path)
+    admin = vault.users.principal_for("ADMIN", via="cli")
+    shas = []
+    started = time.perf_counter()
+    for case_number in range(args.cases):
+        ref = f"BENCH/{case_number:04d}/26"
+        vault.evidence.create_case(admin, ref, f"Benchmark case {case_number}")
+        for exhibit_number in range(10):
+            item = folder / f"e{case_number}-{exhibit_number}.bin"
+            item.write_bytes(f"exhibit {case_number} {exhibit_number}".encode())
+            (outcome,) = vault.evidence.ingest_paths(
+                admin, [item], IngestRequest(case=ref, producer="PC 1 Bench Mark", source="bwv")
+            )
+            shas.append(outcome.sha256)
+    print(f"vault: {args.cases} cases, {len(shas)} exhibits in {time.perf_counter() - started:.1f} s")
+    per_exhibit = args.segments // len(shas)
+    batch = 5000
+    indexed = 0
+    index_seconds = 0.0
+    pending: list[tuple[str, list[dict]]] = []
+
+    def flush() -> None:
+        nonlocal index_seconds, pending
+        work = pending
+        pending = []
+
+        def unit(ctx) -> None:
+            for sha, pieces in work:
+                row = AnalysisResult(
+                    id=new_id(),
+                    sha256=sha,
+                    processor="transcription",
+                    version="bench",
+                    params_hash=new_id()[:16],
+                    params={},
+                    facts={},
+                    recorded_at=vault.now(),
+                )
+                ctx.session.add(row)
+                ctx.session.flush()
+                if args.no_vectors:
+                    from exhibits.search.models import SearchDoc
+                    from exhibits.search.normalise import index_body
+
+                    ctx.session.add_all(
+                        SearchDoc(
+                            sha256=sha,
+                            exhibit_id=None,
+                            layer="transcript",
+                            origin=row.id,
+                            position=p["position"],
+                            locator=p["locator"],
+                            text=p["text"],
+                            body=index_body(p["text"]),
+                            entity_types="",
+                        )
+                        for p in pieces
+                    )
+                else:
+                    index.replace_docs(
+                        ctx.session, sha256=sha, layer="transcript", origin=row.id, pieces=pieces
+                    )
+
+        t = time.perf_counter()
+        vault.write(unit)
+        index_seconds += time.perf_counter() - t
+
+    for number, sha in enumerate(shas):
+        pieces = []
+        for segment in range(per_exhibit):
+            text = " ".join(rng.choices(words, weights, k=rng.randint(8, 24)))
+            if rng.random() < 0.01:
+                text += " vehicle " + rng.choice(plates)
+            pieces.append(
+                {
+                    "position": segment,
+                    "text": text,
+                    "locator": {"segment": segment, "start": segment * 4.0, "end": segment * 4.0 + 3.5},
+                }
+            )
+        pending.append((sha, pieces))
+        indexed += len(pieces)
+        if sum(len(p) for _, p in pending) >= batch or number == len(shas) - 1:
+            flush()
+    print(
+        f"indexing: {indexed:,} segments in {index_seconds:.1f} s = "
+        f"{indexed / index_seconds:,.0f} segments/s"
+        f" ({'with' if not args.no_vectors else 'without'} vectors, in units of work of ~{batch})"
+    )
+    raw = sqlite3.connect(path / "exhibits.db")
+    raw.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+    raw.commit()
+    raw.close()
+    return vault, admin
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segments", type=int, default=1_000_000)
@@ -49,139 +157,56 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20, help="cases of 10 exhibits each")
     parser.add_argument("--hybrid-queries", type=int, default=30)
     parser.add_argument("--no-vectors", action="store_true", help="skip embeddings (keyword only)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the vault in this folder and keep it; when it is already there, reuse it (no indexing)",
+    )
     args = parser.parse_args()
     os.environ["EXHIBITS_ADMIN_PASSWORD"] = "benchmark password 123"
     from sqlalchemy import select
 
-    from exhibits.analysis.models import AnalysisResult
     from exhibits.evidence.models import Case
-    from exhibits.evidence.service import IngestRequest
-    from exhibits.ids import new_id
-    from exhibits.search import index
     from exhibits.search.backends import Scope
     from exhibits.search.normalise import query_terms
     from exhibits.search.service import Filters
     from exhibits.vault import Vault
-    from exhibits.vault.init import VaultOptions, init_vault
 
     rng = random.Random(20261122)
     words = vocabulary(rng)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(len(words))]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "vault"
-        init_vault(
-            path, VaultOptions(admin_password="benchmark password 123", key_file=Path(folder) / "k.pem")
+    plate_rng = random.Random(7)
+    plates = [
+        f"{a}{b}{n:02d} {c}{d}{e}"
+        for a, b, c, d, e, n in (
+            [*plate_rng.sample("ABCDEFGHJKLMNOPRSTUVWXY", 5), plate_rng.randint(2, 75)] for _ in range(2000)
         )
-        vault = Vault.open(path)
-        admin = vault.users.principal_for("ADMIN", via="cli")
-        shas = []
-        started = time.perf_counter()
-        for case_number in range(args.cases):
-            ref = f"BENCH/{case_number:04d}/26"
-            vault.evidence.create_case(admin, ref, f"Benchmark case {case_number}")
-            for exhibit_number in range(10):
-                item = Path(folder) / f"e{case_number}-{exhibit_number}.bin"
-                item.write_bytes(f"exhibit {case_number} {exhibit_number}".encode())
-                (outcome,) = vault.evidence.ingest_paths(
-                    admin, [item], IngestRequest(case=ref, producer="PC 1 Bench Mark", source="bwv")
-                )
-                shas.append(outcome.sha256)
-        print(f"vault: {args.cases} cases, {len(shas)} exhibits in {time.perf_counter() - started:.1f} s")
-        plates = [
-            f"{a}{b}{n:02d} {c}{d}{e}"
-            for a, b, c, d, e, n in (
-                [*rng.sample("ABCDEFGHJKLMNOPRSTUVWXY", 5), rng.randint(2, 75)] for _ in range(2000)
-            )
-        ]
-        per_exhibit = args.segments // len(shas)
-        batch = 5000
-        indexed = 0
-        index_seconds = 0.0
-        pending: list[tuple[str, list[dict]]] = []
-
-        def flush() -> None:
-            nonlocal index_seconds, pending
-            work = pending
-            pending = []
-
-            def unit(ctx) -> None:
-                for sha, pieces in work:
-                    row = AnalysisResult(
-                        id=new_id(),
-                        sha256=sha,
-                        processor="transcription",
-                        version="bench",
-                        params_hash=new_id()[:16],
-                        params={},
-                        facts={},
-                        recorded_at=vault.now(),
-                    )
-                    ctx.session.add(row)
-                    ctx.session.flush()
-                    if args.no_vectors:
-                        from exhibits.search.models import SearchDoc
-                        from exhibits.search.normalise import index_body
-
-                        ctx.session.add_all(
-                            SearchDoc(
-                                sha256=sha,
-                                exhibit_id=None,
-                                layer="transcript",
-                                origin=row.id,
-                                position=p["position"],
-                                locator=p["locator"],
-                                text=p["text"],
-                                body=index_body(p["text"]),
-                                entity_types="",
-                            )
-                            for p in pieces
-                        )
-                    else:
-                        index.replace_docs(
-                            ctx.session, sha256=sha, layer="transcript", origin=row.id, pieces=pieces
-                        )
-
-            t = time.perf_counter()
-            vault.write(unit)
-            index_seconds += time.perf_counter() - t
-
-        for number, sha in enumerate(shas):
-            pieces = []
-            for segment in range(per_exhibit):
-                text = " ".join(rng.choices(words, weights, k=rng.randint(8, 24)))
-                if rng.random() < 0.01:
-                    text += " vehicle " + rng.choice(plates)
-                pieces.append(
-                    {
-                        "position": segment,
-                        "text": text,
-                        "locator": {"segment": segment, "start": segment * 4.0, "end": segment * 4.0 + 3.5},
-                    }
-                )
-            pending.append((sha, pieces))
-            indexed += len(pieces)
-            if sum(len(p) for _, p in pending) >= batch or number == len(shas) - 1:
-                flush()
-        print(
-            f"indexing: {indexed:,} segments in {index_seconds:.1f} s = "
-            f"{indexed / index_seconds:,.0f} segments/s"
-            f" ({'with' if not args.no_vectors else 'without'} vectors, in units of work of ~{batch})"
-        )
+    ]
+    with contextlib.ExitStack() as stack:
+        folder = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        path = folder / "vault"
+        if (path / "exhibits.db").is_file():
+            print(f"reusing the vault in {path} (no indexing)")
+            vault = Vault.open(path)
+            admin = vault.users.principal_for("ADMIN", via="cli")
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            vault, admin = build(args, folder, rng, words, weights, plates)
         db = path / "exhibits.db"
         raw = sqlite3.connect(db)
-        raw.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
-        raw.commit()
         print(f"database: {db.stat().st_size / 2**20:,.0f} MiB")
-
+        query_rng = random.Random(11)  # the same queries whether the vault is new or kept
         queries = []
         for _ in range(args.queries):
-            k = rng.randint(1, 3)
-            if rng.random() < 0.05:
+            k = query_rng.randint(1, 3)
+            if query_rng.random() < 0.05:
                 queries.append(
-                    rng.choice(plates).replace(" ", "") if rng.random() < 0.5 else rng.choice(plates)
+                    query_rng.choice(plates).replace(" ", "")
+                    if query_rng.random() < 0.5
+                    else query_rng.choice(plates)
                 )
             else:
-                queries.append(" ".join(rng.choices(words[:5000], weights[:5000], k=k)))
+                queries.append(" ".join(query_rng.choices(words[:5000], weights[:5000], k=k)))
         backend = vault.search.keyword
         with vault.reading() as session:
             case_ids = frozenset(session.scalars(select(Case.id)))
