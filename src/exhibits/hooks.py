@@ -87,6 +87,11 @@ class Specs:
         ``site.state.templates``); call ``site.include_router(router)`` (see webui/CONTRACT.md)."""
 
     @hookspec
+    def exhibits_idle(self, vault: Any) -> None:
+        """The embedded worker has no job to run: housekeeping that can wait for a quiet moment
+        (e.g. rebuilding an index). Called at most once a minute, from one worker thread."""
+
+    @hookspec
     def exhibits_workers(self, vault: Any) -> Any:
         """Return a list of background workers for ``exhibits serve`` to run beside the HTTP
         server, each as the arguments of an ``exhibits`` command (e.g. ``["worker"]``)."""

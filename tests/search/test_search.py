@@ -136,3 +136,7 @@ def test_cli_search(cli, force, vault_path):
     table = cli("search", "kitchen knife", user="1234")
     assert table.exit_code == 0 and "0:04.50" in table.stdout
     assert cli("search", "knife", "--type", "hologram", user="1234").exit_code == 2
+
+
+def test_search_optimise_has_nothing_to_build_for_a_small_index(vault, force):
+    assert vault.search.optimise() is None  # and never anything on PostgreSQL, which ranks itself

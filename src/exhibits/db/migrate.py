@@ -42,6 +42,18 @@ def upgrade(admin_url: str, app_url: str | None = None) -> None:
         engine.dispose()
 
 
+def current(admin_url: str) -> set[str]:
+    """The revisions the database is at (one per capability branch)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(normalise_url(admin_url))
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+
+
 def ensure_role(admin_url: str, role: str) -> None:
     """Create the application's login role on PostgreSQL if the DBA has not."""
     engine = create_engine(normalise_url(admin_url))

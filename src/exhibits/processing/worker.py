@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from exhibits.vault import Vault
 
 log = logging.getLogger(__name__)
+HOUSEKEEPING_SECONDS = 60  # between idle-time housekeeping calls (exhibits_idle)
 
 
 class EmbeddedWorker:
@@ -44,6 +46,7 @@ class EmbeddedWorker:
         self.on_job = on_job
         self.stopping = threading.Event()
         self.completed = 0
+        self.housekept_at: float | None = None
 
     def run(self) -> int:
         """Work until stopped (or, with ``until_idle``, until nothing is left to do).
@@ -92,6 +95,8 @@ class EmbeddedWorker:
                 if claimed is None:
                     if self.stopping.is_set():
                         return
+                    if index == 0:
+                        self._housekeeping()
                     if self.until_idle and self._idle():
                         return
                     wakeup.wait(self.service.settings.poll_seconds)
@@ -109,6 +114,17 @@ class EmbeddedWorker:
                     self.on_job(claimed, status)
         finally:
             runner.close()
+
+    def _housekeeping(self) -> None:
+        """Capabilities' idle-time work (exhibits_idle), from slot 0 at most once a minute."""
+        now = time.monotonic()
+        if self.housekept_at is not None and now - self.housekept_at < HOUSEKEEPING_SECONDS:
+            return
+        self.housekept_at = now
+        try:
+            self.vault.plugins.hook.exhibits_idle(vault=self.vault)
+        except Exception:  # housekeeping never stops the worker; it is tried again later
+            log.exception("idle-time housekeeping failed")
 
     def _idle(self) -> bool:
         with self.vault.reading() as session:

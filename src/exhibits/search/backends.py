@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from exhibits.db.base import UTCDateTime
+from exhibits.search import tops
 from exhibits.search.normalise import fts5_query
 
 PREFETCH_FACTOR = 10  # ranked matches taken from the index per result wanted, before visibility
@@ -141,6 +142,10 @@ class KeywordBackend:
         the exhibits the user may see; when that leaves too few (a user who sees a small part
         of a large force), the whole match set is joined and ranked instead."""
         where, scope_params = scope.clause()
+        if self.dialect == "sqlite":
+            rows = _ranked_by_plan(session, terms, where, scope_params, limit)
+            if rows is not None:
+                return rows
         top, top_params = self._top(terms)
         sql = (
             f"SELECT d.id, e.id, top.score FROM ({top}) top JOIN search_docs d ON d.id = top.id {JOINS}"
@@ -169,6 +174,32 @@ class KeywordBackend:
                 _bind(sql, scope_params), {**params, **scope_params, "cap": COUNT_CAP + 1}
             ).scalar()
         )
+
+
+def _ranked_by_plan(
+    session: Session, terms: list[str], where: str, params: dict, limit: int
+) -> list[tuple[int, str, float]] | None:
+    """Rank from champion lists or a rarer token's matches (exhibits.search.tops): the best
+    candidates are scored first and only they joined to what the user may see; all of them
+    if that leaves too few. None when FTS5 must rank the whole match set instead."""
+    plan = tops.plan(session, terms)
+    if plan is None:
+        return None
+    sql = (
+        f"SELECT d.id, e.id, top.score FROM (SELECT s.id AS id, {plan.score} AS score FROM search_docs s "
+        f"WHERE s.id IN ({plan.candidates}) AND {plan.holds} ORDER BY score DESC, s.id LIMIT :prefetch) top "
+        f"JOIN search_docs d ON d.id = top.id {JOINS}WHERE {where} ORDER BY top.score DESC, d.id LIMIT :limit"
+    )
+    statement = _bind(sql, params)
+    values = {**plan.params, **params, "limit": limit}
+    for prefetch in (max(limit * PREFETCH_FACTOR, 200), -1):  # -1: no limit (SQLite)
+        rows = [
+            (int(r[0]), str(r[1]), float(r[2]))
+            for r in session.execute(statement, {**values, "prefetch": prefetch})
+        ]
+        if len(rows) == limit:
+            return rows
+    return rows if plan.complete else None
 
 
 def visible_vectors(session: Session, scope: Scope, limit: int) -> list[tuple[int, str, bytes]]:

@@ -1,4 +1,4 @@
-"""``exhibits search``, ``exhibits links`` and ``exhibits link confirm|reject``."""
+"""``exhibits search``, ``search-optimise``, ``links`` and ``link confirm|reject``."""
 
 from __future__ import annotations
 
@@ -132,6 +132,26 @@ def links(
     console.print(table)
 
 
+def search_optimise(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="Rebuild even when the lists are current.")] = False,
+) -> None:
+    """Build the search index's lists of frequent words (SQLite; the worker does it when idle)."""
+    from exhibits.access.permissions import Permission
+
+    cli = state(ctx)
+    cli.principal().require(Permission.VAULT_ADMIN)
+    with console.status("Building champion lists of frequent words..."):
+        built = cli.vault().search.optimise(force=force)
+    if built is None:
+        console.print("Nothing to do: the lists are current (or the index is on PostgreSQL).")
+        return
+    console.print(
+        f"Champion lists built for {built['frequent_tokens']:,} frequent words over {built['docs']:,} "
+        f"searchable pieces ({built['tokenised']:,} tokenised first)."
+    )
+
+
 def _decide(decision: str):
     def command(
         ctx: typer.Context,
@@ -171,4 +191,5 @@ link_app.command("reject")(_decide("rejected"))
 def register(app: typer.Typer) -> None:
     app.command()(search)
     app.command()(links)
+    app.command("search-optimise")(search_optimise)
     app.add_typer(link_app, name="link")

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from exhibits.analysis.entities.names import normalise_name
-from exhibits.search import embeddings, matching
+from exhibits.search import embeddings, matching, tops
 from exhibits.search.models import EntityOccurrence, SearchDoc, SearchVector
 from exhibits.search.normalise import index_body
 
@@ -131,8 +131,13 @@ def replace_docs(
         )
         for p in pieces
     ]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        tops.tokenise(docs)
     session.add_all(docs)
     session.flush()
+    if sqlite:
+        tops.record(session, [(d.id, d.tokens) for d in docs])
     if embed:
         add_vectors(session, docs)
     return len(docs)
@@ -228,6 +233,7 @@ def _enrich_docs(
     layers = {layer for layer, _ in by_place}
     query = select(SearchDoc).where(SearchDoc.sha256 == sha256, SearchDoc.layer.in_(layers))
     query = query.where(SearchDoc.exhibit_id == exhibit_id if exhibit_id else SearchDoc.exhibit_id.is_(None))
+    changed = []
     for doc in session.scalars(query):
         found = []
         for entity in by_place.get((doc.layer, doc.position), []):
@@ -243,3 +249,7 @@ def _enrich_docs(
         types = sorted({e["type"] for e in found} | set(doc.entity_types.split()))
         doc.body = index_body(doc.text, values)
         doc.entity_types = f" {' '.join(types)} "
+        changed.append(doc)
+    if changed and session.get_bind().dialect.name == "sqlite":
+        tops.tokenise(changed)
+        tops.record(session, [(d.id, d.tokens) for d in changed])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibits.db.base import Base, IdColumn, UTCDateTime
@@ -38,12 +38,45 @@ class SearchDoc(Base):
     text: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     entity_types: Mapped[str] = mapped_column(String(200), default="")  # " vrm person " for filters
+    # SQLite: the body's tokens as FTS5 indexes them, space-separated (exhibits.search.tokens),
+    # so candidates can be ranked without FTS5 (exhibits.search.tops); NULL on PostgreSQL.
+    tokens: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_search_docs_sha256_layer", "sha256", "layer"),
         Index("ix_search_docs_exhibit_layer", "exhibit_id", "layer"),
         Index("ix_search_docs_origin", "origin"),
     )
+
+
+class SearchTermStat(Base):
+    """A frequent token of the full-text index (SQLite): how many docs hold it, and the lowest
+    term weight among its champions when its list was built (exhibits.search.tops)."""
+
+    __tablename__ = "search_term_stats"
+    token: Mapped[str] = mapped_column(String(200), primary_key=True)
+    docs: Mapped[int] = mapped_column(BigInteger)
+    floor: Mapped[float] = mapped_column(Float)
+
+
+class SearchTermTop(Base):
+    """One of a frequent token's champions: a doc whose weight for that token alone is at least
+    the token's floor. Rows may outlive their doc (removed docs are skipped when ranking)."""
+
+    __tablename__ = "search_term_tops"
+    token: Mapped[str] = mapped_column(String(200), primary_key=True)
+    doc_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+
+
+class SearchTopsState(Base):
+    """When the champion lists were last built, over which docs and with which average length."""
+
+    __tablename__ = "search_tops_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    built_through: Mapped[int] = mapped_column(BigInteger)  # highest doc id scanned
+    docs: Mapped[int] = mapped_column(BigInteger)  # docs in the index then
+    average_length: Mapped[float] = mapped_column(Float)  # tokens per doc then
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SearchVector(Base):

@@ -19,6 +19,11 @@ def exhibits_content_added(ctx, vault, media, exhibit) -> None:
 
 
 @hookimpl
+def exhibits_idle(vault) -> None:
+    vault.search.optimise()
+
+
+@hookimpl
 def exhibits_cli(app) -> None:
     from exhibits.search.cli import register
 

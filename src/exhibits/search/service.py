@@ -21,7 +21,7 @@ from exhibits.access.principal import Principal
 from exhibits.db.writer import WriteContext
 from exhibits.errors import InvalidInput
 from exhibits.evidence.models import Case, Exhibit, Media
-from exhibits.search import embeddings
+from exhibits.search import embeddings, tops
 from exhibits.search.backends import COUNT_CAP, LAYERS, TYPES, KeywordBackend, Scope
 from exhibits.search.index import pending_vectors, replace_docs, store_vectors
 from exhibits.search.models import SearchDoc
@@ -145,6 +145,42 @@ class SearchService:
         encoded = embeddings.encode([text for _, text in pending])
         vectors = {doc_id: embeddings.to_bytes(v) for (doc_id, _), v in zip(pending, encoded, strict=True)}
         return self.vault.write(lambda ctx: store_vectors(ctx.session, vectors))
+
+    def optimise(self, *, force: bool = False) -> dict[str, Any] | None:
+        """Build the champion lists of frequent tokens (exhibits.search.tops) when they are
+        missing or stale, or always with ``force``; SQLite only. Tokenises docs indexed before
+        tokens were kept. Returns what was built, or None when nothing needed doing."""
+        if self.vault.db.dialect != "sqlite":
+            return None
+        with self.vault.reading() as session:
+            if not force and not tops.stale(session):
+                return None
+        tokenised = 0
+        while rows := self._untokenised():
+            self.vault.write(lambda ctx, rows=rows: tops.store_tokens(ctx.session, rows))
+            tokenised += len(rows)
+        with self.vault.reading() as session:
+            docs, total = tops.index_totals(session)
+            through = tops.highest_doc(session)
+            frequent = tops.frequent_tokens(session)
+            average = total / docs if docs else 1.0
+            lists = tops.champions(tops.all_streams(session, through), set(frequent), average)
+        self.vault.write(
+            lambda ctx: tops.replace_lists(
+                ctx.session,
+                lists,
+                frequent,
+                built_through=through,
+                rows=docs,
+                average=average,
+                now=self.vault.now(),
+            )
+        )
+        return {"docs": docs, "tokenised": tokenised, "frequent_tokens": len(lists)}
+
+    def _untokenised(self) -> list[tuple[int, str]]:
+        with self.vault.reading() as session:
+            return tops.untokenised(session, tops.BATCH)
 
     # --- searching ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Vault commands: init, verify, checkpoint, backup, restore, key rotation."""
+"""Vault commands: init, upgrade, verify, checkpoint, backup, restore, key rotation."""
 
 from __future__ import annotations
 
@@ -69,6 +69,19 @@ def init(
     console.print(f"  signing key   : {settings.signing_key_file}  (keep it safe, outside the vault)")
     console.print(f"  log key       : {settings.log_key}")
     console.print(f"Next: export EXHIBITS_VAULT={settings.vault}")
+
+
+def upgrade(ctx: typer.Context) -> None:
+    """Bring the vault's database up to this version of Exhibits (apply pending migrations)."""
+    from exhibits.config import load_settings, resolve_vault_path
+    from exhibits.db import migrate
+
+    settings = load_settings(resolve_vault_path(state(ctx).vault_path))
+    before = migrate.current(settings.database_admin_url)
+    migrate.upgrade(settings.database_admin_url, settings.database_url)
+    after = migrate.current(settings.database_admin_url)
+    applied = sorted(after - before)
+    console.print(f"Upgraded {settings.vault}: {', '.join(applied)}" if applied else "Already up to date.")
 
 
 def verify(
@@ -223,6 +236,7 @@ def demo(ctx: typer.Context) -> None:
 def register(app: typer.Typer) -> None:
     app.command()(demo)
     app.command()(init)
+    app.command()(upgrade)
     app.command()(verify)
     app.command()(checkpoint)
     app.command()(backup)
