@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
+SQLITE_READER_MMAP_BYTES = 2_147_418_112  # SQLite's own ceiling (SQLITE_MAX_MMAP_SIZE)
+SQLITE_READER_CACHE_KIB = 32 * 1024  # per reading connection
+
+
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
     parsed = make_url(url)
@@ -38,6 +42,10 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not writer:
             cursor.execute("PRAGMA query_only=ON")
+            # Readers map the file and keep more pages: a search or a page of exhibits touches
+            # thousands of rows, and read() per 4 KiB page costs more than the lookups themselves.
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_READER_MMAP_BYTES}")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_READER_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -8,6 +8,7 @@ given, or counted, hits in exhibits of cases they may see.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -179,27 +180,29 @@ class KeywordBackend:
 def _ranked_by_plan(
     session: Session, terms: list[str], where: str, params: dict, limit: int
 ) -> list[tuple[int, str, float]] | None:
-    """Rank from champion lists or a rarer token's matches (exhibits.search.tops): the best
-    candidates are scored first and only they joined to what the user may see; all of them
-    if that leaves too few. None when FTS5 must rank the whole match set instead."""
-    plan = tops.plan(session, terms)
-    if plan is None:
+    """Rank from champion lists or a rarer token's matches (exhibits.search.tops), then join
+    the best candidates, a slice at a time, to what the user may see. None when that leaves
+    too few and the candidates were champions only: FTS5 must rank the whole match set."""
+    ranked = tops.rank(session, terms)
+    if ranked is None:
         return None
-    sql = (
-        f"SELECT d.id, e.id, top.score FROM (SELECT s.id AS id, {plan.score} AS score FROM search_docs s "
-        f"WHERE s.id IN ({plan.candidates}) AND {plan.holds} ORDER BY score DESC, s.id LIMIT :prefetch) top "
-        f"JOIN search_docs d ON d.id = top.id {JOINS}WHERE {where} ORDER BY top.score DESC, d.id LIMIT :limit"
-    )
+    scored, complete = ranked
+    # CROSS JOIN keeps SQLite from starting at the exhibits and scanning every doc of theirs.
+    chosen = "json_each(:ids) chosen CROSS JOIN search_docs d ON d.id = chosen.value "
+    sql = f"SELECT d.id, e.id FROM {chosen}{JOINS}WHERE {where}"
     statement = _bind(sql, params)
-    values = {**plan.params, **params, "limit": limit}
-    for prefetch in (max(limit * PREFETCH_FACTOR, 200), -1):  # -1: no limit (SQLite)
-        rows = [
-            (int(r[0]), str(r[1]), float(r[2]))
-            for r in session.execute(statement, {**values, "prefetch": prefetch})
-        ]
-        if len(rows) == limit:
-            return rows
-    return rows if plan.complete else None
+    step = max(limit * PREFETCH_FACTOR, 200)
+    found: list[tuple[int, str, float]] = []
+    for at in range(0, len(scored), step):
+        score_of = dict(scored[at : at + step])
+        rows = session.execute(statement, {**params, "ids": json.dumps(list(score_of))})
+        found.extend((int(d), str(e), score_of[int(d)]) for d, e in rows)
+        if len(found) >= limit:
+            break
+    if len(found) < limit and not complete:
+        return None
+    found.sort(key=lambda row: (-row[2], row[0]))
+    return found[:limit]
 
 
 def visible_vectors(session: Session, scope: Scope, limit: int) -> list[tuple[int, str, bytes]]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from exhibits.analysis.entities.names import normalise_name
 from exhibits.search import embeddings, matching, tops
-from exhibits.search.models import EntityOccurrence, SearchDoc, SearchVector
+from exhibits.search.models import EntityOccurrence, SearchDoc, SearchTermTop, SearchVector
 from exhibits.search.normalise import index_body
 
 LAYER_OF = {"transcription": "transcript", "ocr": "ocr", "document_text": "document"}
@@ -116,6 +116,7 @@ def replace_docs(
     old_ids = list(session.scalars(old))
     if old_ids:
         session.execute(delete(SearchVector).where(SearchVector.doc_id.in_(old_ids)))
+        session.execute(delete(SearchTermTop).where(SearchTermTop.doc_id.in_(old_ids)))
         session.execute(delete(SearchDoc).where(SearchDoc.id.in_(old_ids)))
     docs = [
         SearchDoc(
@@ -251,5 +252,6 @@ def _enrich_docs(
         doc.entity_types = f" {' '.join(types)} "
         changed.append(doc)
     if changed and session.get_bind().dialect.name == "sqlite":
+        session.execute(delete(SearchTermTop).where(SearchTermTop.doc_id.in_([d.id for d in changed])))
         tops.tokenise(changed)
         tops.record(session, [(d.id, d.tokens) for d in changed])

@@ -38,7 +38,7 @@ from exhibits.search.models import SearchDoc, SearchTermStat, SearchTermTop, Sea
 from exhibits.search.normalise import fts5_query
 from exhibits.search.tokens import query_tokens, split, token_streams
 
-FREQUENT = 5_000  # docs holding a token before it gets a champion list
+FREQUENT = 2_000  # docs holding a token before it gets a champion list
 CHAMPIONS = 1_000  # docs in each list when it is built
 RARE_MATCHES = 2 * FREQUENT  # matches ranked here when a query has a rarer token
 REBUILD_GROWTH = 1.5  # rebuild when the index holds this many times the docs of the last build
@@ -83,13 +83,13 @@ def index_totals(session: Session) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Plan:
-    """How to rank a query in SQL: the candidate ids, and each candidate's bm25 score and
-    whether it holds every token, as SQL over ``search_docs`` aliased ``s``."""
+    """How to rank a query: SQL selecting the candidate docs, and FTS5's bm25 inputs."""
 
-    candidates: str
-    score: str
-    holds: str
+    candidates: str  # SQL over search_docs ``s``: id and tokens of every candidate holding all tokens
     params: dict[str, Any]
+    tokens: tuple[str, ...]  # one per query term (FTS5's phrases), repeats kept
+    idfs: tuple[float, ...]
+    average_length: float
     complete: bool  # the candidates are every match, not champions only
 
 
@@ -108,7 +108,8 @@ def plan(session: Session, terms: list[str]) -> Plan | None:
             select(SearchTermStat.token, SearchTermStat.docs).where(SearchTermStat.token.in_(wanted))
         ).all()
     )
-    params: dict[str, Any] = {f"token{i}": token for i, token in enumerate(wanted)}
+    params: dict[str, Any] = {f"pattern{i}": f" {token} " for i, token in enumerate(wanted)}
+    holds = " AND ".join(f"instr(s.tokens, :pattern{i}) > 0" for i in range(len(wanted)))
     frequent = set(stats)
     complete = len(frequent) < len(wanted)
     if complete:  # a rarer token: every match is ranked, as few as that token's docs
@@ -117,24 +118,16 @@ def plan(session: Session, terms: list[str]) -> Plan | None:
                 stats[token] = _docs_holding(session, term)
         if min(stats[token] for token in wanted if token not in frequent) > RARE_MATCHES:
             return None
-        candidates = "SELECT rowid FROM search_fts WHERE search_fts MATCH :match"
         params["match"] = fts5_query(terms)
-    else:
+        source = "SELECT rowid FROM search_fts WHERE search_fts MATCH :match"
+        candidates = f"SELECT s.id, s.tokens FROM search_docs s WHERE s.id IN ({source}) AND {holds}"
+    else:  # the lists carry each champion's tokens: read in one sweep per token, no doc lookups
+        params.update({f"token{i}": token for i, token in enumerate(wanted)})
         names = ", ".join(f":token{i}" for i in range(len(wanted)))
-        candidates = f"SELECT doc_id FROM search_term_tops WHERE token IN ({names})"
-    # FTS5's bm25, term by term in its own order of operations, so scores are bit-for-bit its own.
-    length = "((length(s.tokens) - length(replace(s.tokens, ' ', ''))) / 2)"
-    parts, holds = [], []
-    for i, token in enumerate(tokens):
-        params[f"pattern{i}"] = f" {token} "
-        params[f"idf{i}"] = idf(rows, stats[token])
-        tf = f"((length(s.tokens) - length(replace(s.tokens, :pattern{i}, ''))) / length(:pattern{i}))"
-        parts.append(
-            f"(:idf{i} * (({tf} * :k1_plus_1) / ({tf} + :k1 * (:one_minus_b + :b * {length} / :avgdl))))"
-        )
-        holds.append(f"instr(s.tokens, :pattern{i}) > 0")
-    params.update(k1_plus_1=K1 + 1.0, k1=K1, one_minus_b=1 - B, b=B, avgdl=total / rows)
-    return Plan(candidates, " + ".join(parts), " AND ".join(holds), params, complete)
+        lists = f"search_term_tops s WHERE s.token IN ({names})"
+        candidates = f"SELECT s.doc_id, s.tokens FROM {lists} AND {holds}"
+    idfs = tuple(idf(rows, stats[token]) for token in tokens)
+    return Plan(candidates, params, tokens, idfs, total / rows, complete)
 
 
 def _docs_holding(session: Session, term: str) -> int:
@@ -142,18 +135,32 @@ def _docs_holding(session: Session, term: str) -> int:
     return int(session.execute(sql, {"match": fts5_query([term])}).scalar())
 
 
+def scores(session: Session, found: Plan) -> list[tuple[int, float]]:
+    """Each candidate's bm25 score, best first (ties: lower doc id first)."""
+    average, pairs = found.average_length, tuple(zip(found.idfs, found.tokens, strict=True))
+    scored, seen = [], set()
+    for doc_id, stream in session.execute(text(found.candidates), found.params):
+        if doc_id in seen:  # a champion of several of the tokens
+            continue
+        seen.add(doc_id)
+        held = split(stream)
+        norm = K1 * (1 - B + B * len(held) / average)
+        score = 0.0
+        for weight_of_token, token in pairs:  # FTS5's own order of operations: same doubles
+            tf = held.count(token)
+            score += weight_of_token * ((tf * (K1 + 1.0)) / (tf + norm))
+        scored.append((doc_id, score))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored
+
+
 def rank(session: Session, terms: list[str]) -> tuple[list[tuple[int, float]], bool] | None:
-    """Every candidate with its score, best first, and whether they are every match (for
-    tests and diagnostics; searches join the plan to what the user may see)."""
+    """Every candidate with its score, best first, and whether they are every match; None
+    when FTS5 must rank the query itself."""
     found = plan(session, terms)
     if found is None:
         return None
-    sql = (
-        f"SELECT s.id, {found.score} AS score FROM search_docs s WHERE s.id IN ({found.candidates}) "
-        f"AND {found.holds} ORDER BY score DESC, s.id"
-    )
-    rows = session.execute(text(sql), found.params)
-    return [(int(doc_id), float(score)) for doc_id, score in rows], found.complete
+    return scores(session, found), found.complete
 
 
 # --- keeping the lists in step, inside the indexing unit of work ------------------------------
@@ -172,7 +179,8 @@ def record(session: Session, docs: Iterable[tuple[int, str]]) -> None:
     if state is None:
         return
     docs = list(docs)
-    held = {doc_id: split(stream) for doc_id, stream in docs if stream}
+    streams = {doc_id: stream for doc_id, stream in docs if stream}
+    held = {doc_id: split(stream) for doc_id, stream in streams.items()}
     seen = set().union(*held.values()) if held else set()
     floors: dict[str, float] = {}
     for at in range(0, len(ordered := sorted(seen)), 10_000):
@@ -192,7 +200,7 @@ def record(session: Session, docs: Iterable[tuple[int, str]]) -> None:
         for token in set(tokens).intersection(floors):
             counts[token] += 1
             if weight(tokens.count(token), length, state.average_length) >= floors[token]:
-                champions.append({"token": token, "doc_id": doc_id})
+                champions.append({"token": token, "doc_id": doc_id, "tokens": streams[doc_id]})
     if counts:
         session.execute(
             update(SearchTermStat.__table__)
@@ -201,7 +209,7 @@ def record(session: Session, docs: Iterable[tuple[int, str]]) -> None:
             [{"t": token, "n": n} for token, n in counts.items()],
         )
     if champions:
-        session.execute(insert(SearchTermTop).prefix_with("OR IGNORE"), champions)
+        session.execute(insert(SearchTermTop).prefix_with("OR REPLACE"), champions)
 
 
 # --- building the lists -----------------------------------------------------------------------
@@ -294,9 +302,13 @@ def replace_lists(
     ]
     if stats:
         session.execute(insert(SearchTermStat), stats)
+    copy = text(
+        "INSERT INTO search_term_tops (token, doc_id, tokens) "
+        "SELECT :token, id, tokens FROM search_docs WHERE id = :doc_id AND tokens IS NOT NULL"
+    )
     tops = [{"token": token, "doc_id": doc_id} for token, entries in lists.items() for _, doc_id in entries]
     for at in range(0, len(tops), 50_000):
-        session.execute(insert(SearchTermTop), tops[at : at + 50_000])
+        session.execute(copy, tops[at : at + 50_000])
     session.execute(delete(SearchTopsState))
     session.add(
         SearchTopsState(id=1, built_through=built_through, docs=rows, average_length=average, built_at=now)

@@ -37,8 +37,11 @@ def upgrade() -> None:
         "search_term_tops",
         sa.Column("token", sa.String(length=200), nullable=False),
         sa.Column("doc_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("tokens", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("token", "doc_id", name=op.f("pk_search_term_tops")),
+        sqlite_with_rowid=False,
     )
+    op.create_index("ix_search_term_tops_doc", "search_term_tops", ["doc_id"], unique=False)
     op.create_table(
         "search_tops_state",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -57,6 +60,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS search_fts_vocab")
     op.drop_table("search_tops_state")
+    op.drop_index("ix_search_term_tops_doc", table_name="search_term_tops")
     op.drop_table("search_term_tops")
     op.drop_table("search_term_stats")
     op.drop_column("search_docs", "tokens")
