@@ -51,11 +51,6 @@ def _load_frontier(size: int, data: bytes) -> merkle.Frontier:
 _HEAD_KEY = "exhibits.custody_head"
 # Statements of the append path, built once: this runs for every batch of every writer.
 _HEAD = CustodyHead.__table__
-_LOCK_HEAD = (
-    select(_HEAD.c.size, _HEAD.c.frontier, _HEAD.c.last_checkpoint_at)
-    .where(_HEAD.c.id == HEAD_ID)
-    .with_for_update()
-)
 _UPDATE_HEAD = (
     _HEAD.update()
     .where(_HEAD.c.id == HEAD_ID)
@@ -76,25 +71,36 @@ _EVENT_COLUMNS = (
     "seq, leaf, leaf_hash, at, event_class, action, actor_id, case_id, exhibit_id, media_id, sha256"
 )
 _RAW_SQL = {
+    "lock_head": f"SELECT size, frontier, last_checkpoint_at FROM custody_head WHERE id = {HEAD_ID}",
     "insert_events": f"INSERT INTO custody_events ({_EVENT_COLUMNS}) VALUES ({', '.join(['?'] * 11)})",
     "insert_nodes": "INSERT INTO custody_nodes (level, idx, hash) VALUES (?, ?, ?)",
     "update_head": f"UPDATE custody_head SET size = ?, root = ?, frontier = ?, note = ? WHERE id = {HEAD_ID}",
 }
-_PARAMSTYLE_SQL = {
-    "qmark": _RAW_SQL,
-    "format": {name: sql.replace("?", "%s") for name, sql in _RAW_SQL.items()},
-    "pyformat": {name: sql.replace("?", "%s") for name, sql in _RAW_SQL.items()},
-}
+_SERVER_SQL = {name: sql.replace("?", "%s") for name, sql in _RAW_SQL.items()}
+_SERVER_SQL["lock_head"] += " FOR UPDATE"  # the row lock that serialises appenders across processes
+_PARAMSTYLE_SQL = {"qmark": _RAW_SQL, "format": _SERVER_SQL, "pyformat": _SERVER_SQL}
+_CHECKPOINT_AT: dict[tuple[str, str], Callable[[Any], Any]] = {}  # driver value -> aware datetime
 
 
-def _driver(session: Session | Connection) -> tuple[Any, dict[str, str]]:
-    """A cursor of the DBAPI connection inside this transaction, and the SQL for its driver."""
+def _checkpoint_at(dialect: Any) -> Callable[[Any], Any]:
+    """The column type's own conversion of a driver value (SQLite stores text), per dialect."""
+    key = (dialect.name, dialect.driver)
+    if key not in _CHECKPOINT_AT:
+        processor = _HEAD.c.last_checkpoint_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        _CHECKPOINT_AT[key] = processor or (lambda value: value)
+    return _CHECKPOINT_AT[key]
+
+
+def _driver(session: Session | Connection) -> tuple[Any, dict[str, str], Any]:
+    """A cursor of the DBAPI connection inside this transaction, the SQL for its driver, and
+    the dialect."""
     if isinstance(session, Session):
         session.flush()  # the ORM's pending rows first, as its own statements would have done
         connection = session.connection()
     else:
         connection = session
-    return connection.connection.cursor(), _PARAMSTYLE_SQL[connection.dialect.paramstyle]
+    dialect = connection.dialect
+    return connection.connection.cursor(), _PARAMSTYLE_SQL[dialect.paramstyle], dialect
 
 
 @dataclass(frozen=True)
@@ -153,10 +159,15 @@ class CustodyLog:
 
     def lock_head(self, session: Session) -> HeadState:
         """Take the log's write lock for this transaction and read the head under it."""
-        row = session.execute(_LOCK_HEAD).one_or_none()
+        cursor, sql, dialect = _driver(session)
+        try:
+            cursor.execute(sql["lock_head"])
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         if row is None:
             raise IntegrityFailure("the custody log has no head: is the vault initialised?")
-        state = HeadState(row[0], bytes(row[1]), row[2])
+        state = HeadState(row[0], bytes(row[1]), _checkpoint_at(dialect)(row[2]))
         session.info[_HEAD_KEY] = state
         return state
 
@@ -195,7 +206,7 @@ class CustodyLog:
             for level, index, value in frontier.append(digest):
                 if level >= TILE_HEIGHT:
                     nodes.append((level, index, value))
-        cursor, sql = _driver(session)
+        cursor, sql, _ = _driver(session)
         try:
             if rows:
                 cursor.executemany(sql["insert_events"], rows)

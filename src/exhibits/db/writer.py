@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from exhibits.custody.events import EventDraft
@@ -101,6 +102,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._last_batch = 0
+        self._connection: Connection | None = None  # the append-only path's, kept between batches
 
     def run(self, fn: Callable[[WriteContext], T]) -> T:
         """Run a unit of work and return its result once it is durably committed."""
@@ -131,6 +133,15 @@ class Writer:
         if thread is not None and thread.is_alive():
             self._queue.put(_STOP)
             thread.join()
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken: nothing more to release
+                log.debug("closing the writer's connection failed", exc_info=True)
 
     def _loop(self) -> None:
         while True:
@@ -203,12 +214,24 @@ class Writer:
         Core statements on a plain connection, without an ORM session."""
         drafts = [draft for job in batch for draft in job.drafts]
         try:
-            with self.db.write_engine.begin() as connection:
-                if self.prepare is not None:
-                    self.prepare(connection)  # type: ignore[arg-type]
-                self.finalise(connection, drafts, {})  # type: ignore[arg-type]
+            # On SQLite, one connection for the writer thread, kept from batch to batch:
+            # checking one out of the pool and resetting it cost more than the statements of
+            # a batch. A server database's connection comes from the pool each time, which
+            # checks that it is still alive (pre-ping) before the batch relies on it.
+            if self._connection is None:
+                self._connection = self.db.write_engine.connect()
+            connection = self._connection
+            try:
+                with connection.begin():
+                    if self.prepare is not None:
+                        self.prepare(connection)  # type: ignore[arg-type]
+                    self.finalise(connection, drafts, {})  # type: ignore[arg-type]
+            finally:
+                if not self.db.is_sqlite:
+                    self._drop_connection()
             fault_point("log.committed")
         except Exception as exc:  # nothing in the batch is durable
+            self._drop_connection()  # it may be broken: the next batch starts with a fresh one
             for job in batch:
                 job.set_exception(exc)
             return
