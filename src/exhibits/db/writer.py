@@ -98,7 +98,7 @@ class Writer:
         self.finalise = finalise
         self.prepare = prepare  # run first in each batch: takes the cross-process write lock
         self.max_batch = max_batch
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()  # C code: cheaper to put to and take from
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._last_batch = 0
