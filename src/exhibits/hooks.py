@@ -54,6 +54,14 @@ class Specs:
         """Add checks to ``exhibits verify``; record problems on the report."""
 
     @hookspec
+    def exhibits_verify_actions(self) -> Any:
+        """Return the custody actions whose leaves this plugin's ``exhibits_verify`` reads.
+
+        The log pass of ``exhibits verify`` (which re-hashes every leaf anyway) collects them
+        into ``report.log.leaves[action]`` as (seq, leaf bytes) in log order, so that a check
+        need not scan the events table itself."""
+
+    @hookspec
     def exhibits_vault_opened(self, vault: Any) -> None:
         """A vault was opened in this process (start background services, caches)."""
 

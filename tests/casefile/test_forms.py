@@ -229,6 +229,33 @@ def test_verify_detects_an_edited_form_record(world, vault):
     assert any("does not match its current version" in p for p in report.problems)
 
 
+@pytest.mark.sqlite_only  # edits the table behind the application's back, as an attacker would
+def test_verify_checks_form_records_against_the_leaves_its_log_pass_collected(world, vault):
+    """A version rewritten together with its own hash still differs from what the log signed;
+    the leaves it is compared with come from verify's one pass over the log."""
+    import hashlib
+
+    from exhibits.casefile.integrity import RECORD_ACTIONS
+    from exhibits.vault.verify import verify_vault
+    from tests.vault.tamper import tamper
+
+    records = vault.casefile.records
+    record = records.create(world.oic, world.case, "MG11", STATEMENT)
+    admin = world.oic.__class__.from_user(_user(vault, "ADMIN"))
+    report = verify_vault(vault, admin, check_blobs=False)
+    assert report.ok
+    assert set(RECORD_ACTIONS) <= set(report.log.leaves)
+    assert report.log.leaves["casefile.record.create"]
+    data = '{"forged":true}'
+    tamper(
+        vault.settings.vault,
+        "UPDATE casefile_record_versions SET data = :d, data_sha256 = :h WHERE record_id = :i",
+        params={"d": data, "h": hashlib.sha256(data.encode()).hexdigest(), "i": record.id},
+    )
+    report = verify_vault(vault, admin, check_blobs=False)
+    assert any("does not match the hash the custody log recorded" in p for p in report.problems)
+
+
 def _user(vault, collar):
     from exhibits.access.models import User
 

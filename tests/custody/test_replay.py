@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,51 @@ def test_a_key_rotation_is_found_in_a_later_chunk(logged, admin):
     chunks = replay.scan_all(url, size + 1, parallel_from=0, height=HEIGHT)
     assert [r for c in chunks for r in c.rotations] == [(size, "example+0000000+AAAA")]
     assert replay.scan(url, 0, size + 1, fast=False).rotations == [(size, "example+0000000+AAAA")]
+
+
+def test_wanted_actions_are_collected_in_log_order_by_every_path(logged, admin, vault_path):
+    """What plugins ask for comes from the same pass, from every chunk, in seq order; a leaf
+    whose columns were changed is still collected (by its signed action), and named."""
+    url, size = _log(logged)
+    for i in range(3):
+        logged.write(
+            lambda ctx, i=i: [logged.record(ctx, admin, "test.wanted", EventClass.ADMINISTRATION, details={"i": i})]
+        )  # fmt: skip
+    logged.write(
+        lambda ctx: [logged.record(ctx, admin, "exhibit.list", EventClass.CONSULTATION) for _ in range(300)]
+    )  # fmt: skip
+    logged.write(
+        lambda ctx: [logged.record(ctx, admin, "test.wanted", EventClass.ADMINISTRATION, details={"i": 3})]
+    )
+    url, size = _log(logged)
+    wanted = [
+        row[0] for row in query(vault_path, "SELECT seq FROM custody_events WHERE action = 'test.wanted'")
+    ]
+    assert len(wanted) == 4 and len({seq >> HEIGHT for seq in wanted}) >= 2
+    tamper_event(vault_path, logged.db.dialect, "action", wanted[1])  # the column now says case.view
+    wanted_set = frozenset({"test.wanted", "not.logged"})
+    for chunks in (
+        replay.scan_all(url, size, parallel_from=0, height=HEIGHT, wanted=wanted_set),
+        [replay.scan(url, 0, size, wanted=wanted_set)],
+        [replay.scan(url, 0, size, fast=False, wanted=wanted_set)],
+    ):
+        collected = [item for chunk in chunks for item in chunk.collected]
+        assert [(seq, action) for seq, action, _ in collected] == [(seq, "test.wanted") for seq in wanted]
+        assert [orjson.loads(leaf)["details"]["i"] for _, _, leaf in collected] == [0, 1, 2, 3]
+        assert _problems(chunks) == [f"event {wanted[1]}: indexed columns differ from the signed leaf"]
+
+
+@pytest.mark.sqlite_only
+def test_an_event_whose_seq_is_not_an_integer_is_missing_on_every_path(logged, vault_path):
+    """The SQLite scan skips fetching seq only when the range holds exactly its integer seqs."""
+    url, size = _log(logged)
+    tamper(vault_path, "UPDATE custody_events SET seq = 300.5 WHERE seq = 300")
+    for chunks in (
+        replay.scan_all(url, size, parallel_from=0, height=HEIGHT),
+        [replay.scan(url, 0, size)],
+        [replay.scan(url, 0, size, fast=False)],
+    ):
+        assert _problems(chunks) == ["event 300 is missing: the next event is 300.5"]
 
 
 # --- SQLite's in-query check against the Python one, on any leaf ---------------------------

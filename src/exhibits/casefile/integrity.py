@@ -18,12 +18,25 @@ if TYPE_CHECKING:
 RECORD_ACTIONS = ("casefile.record.create", "casefile.record.update")
 
 
+def _record_leaves(session, report: Any) -> list[bytes]:
+    """The record events' leaves: collected by the log pass of ``exhibits verify`` (which
+    checked each against its hash and columns), or read here for a report without them."""
+    collected = getattr(getattr(report, "log", None), "leaves", None) or {}
+    if all(action in collected for action in RECORD_ACTIONS):
+        return [leaf for _, leaf in sorted(item for action in RECORD_ACTIONS for item in collected[action])]
+    return list(
+        session.scalars(
+            select(CustodyEventRow.leaf)
+            .where(CustodyEventRow.action.in_(RECORD_ACTIONS))
+            .order_by(CustodyEventRow.seq)
+        )
+    )
+
+
 def check_records(vault: Vault, report: Any) -> None:
     with vault.reading() as session:
         logged: dict[tuple[str, int], str] = {}
-        for leaf in session.scalars(
-            select(CustodyEventRow.leaf).where(CustodyEventRow.action.in_(RECORD_ACTIONS))
-        ):
+        for leaf in _record_leaves(session, report):
             details = orjson.loads(leaf)["details"]
             logged[(details["record"], details["version"])] = details["data_sha256"]
         latest: dict[tuple[str, int], str] = {}

@@ -28,6 +28,13 @@ def exhibits_verify(vault, report) -> None:
 
 
 @hookimpl
+def exhibits_verify_actions():
+    from exhibits.casefile.integrity import RECORD_ACTIONS
+
+    return RECORD_ACTIONS
+
+
+@hookimpl
 def exhibits_api(app) -> None:
     """The case file's routes; each declares its permission (see exhibits.casefile.api)."""
     from exhibits.casefile.api import router

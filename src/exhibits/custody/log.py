@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from exhibits.clock import iso_utc
@@ -50,11 +51,6 @@ def _load_frontier(size: int, data: bytes) -> merkle.Frontier:
 _HEAD_KEY = "exhibits.custody_head"
 # Statements of the append path, built once: this runs for every batch of every writer.
 _HEAD = CustodyHead.__table__
-_LOCK_HEAD = (
-    select(_HEAD.c.size, _HEAD.c.frontier, _HEAD.c.last_checkpoint_at)
-    .where(_HEAD.c.id == HEAD_ID)
-    .with_for_update()
-)
 _UPDATE_HEAD = (
     _HEAD.update()
     .where(_HEAD.c.id == HEAD_ID)
@@ -66,9 +62,45 @@ _UPDATE_HEAD = (
         last_checkpoint_at=bindparam("new_checkpoint_at", type_=_HEAD.c.last_checkpoint_at.type),
     )
 )
-_INSERT_EVENTS = CustodyEventRow.__table__.insert()
-_INSERT_NODES = CustodyNode.__table__.insert()
 _INSERT_CHECKPOINT = CustodyCheckpoint.__table__.insert()
+# The statements run for every batch go straight to the database driver, in its own
+# parameter style: SQLAlchemy's per-statement work (compiled-cache lookup, parameter
+# processing, result set-up) cost as much as the inserts themselves. Their values are
+# plain ints, strings and bytes, which every driver binds alike.
+_EVENT_COLUMNS = (
+    "seq, leaf, leaf_hash, at, event_class, action, actor_id, case_id, exhibit_id, media_id, sha256"
+)
+_RAW_SQL = {
+    "lock_head": f"SELECT size, frontier, last_checkpoint_at FROM custody_head WHERE id = {HEAD_ID}",
+    "insert_events": f"INSERT INTO custody_events ({_EVENT_COLUMNS}) VALUES ({', '.join(['?'] * 11)})",
+    "insert_nodes": "INSERT INTO custody_nodes (level, idx, hash) VALUES (?, ?, ?)",
+    "update_head": f"UPDATE custody_head SET size = ?, root = ?, frontier = ?, note = ? WHERE id = {HEAD_ID}",
+}
+_SERVER_SQL = {name: sql.replace("?", "%s") for name, sql in _RAW_SQL.items()}
+_SERVER_SQL["lock_head"] += " FOR UPDATE"  # the row lock that serialises appenders across processes
+_PARAMSTYLE_SQL = {"qmark": _RAW_SQL, "format": _SERVER_SQL, "pyformat": _SERVER_SQL}
+_CHECKPOINT_AT: dict[tuple[str, str], Callable[[Any], Any]] = {}  # driver value -> aware datetime
+
+
+def _checkpoint_at(dialect: Any) -> Callable[[Any], Any]:
+    """The column type's own conversion of a driver value (SQLite stores text), per dialect."""
+    key = (dialect.name, dialect.driver)
+    if key not in _CHECKPOINT_AT:
+        processor = _HEAD.c.last_checkpoint_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        _CHECKPOINT_AT[key] = processor or (lambda value: value)
+    return _CHECKPOINT_AT[key]
+
+
+def _driver(session: Session | Connection) -> tuple[Any, dict[str, str], Any]:
+    """A cursor of the DBAPI connection inside this transaction, the SQL for its driver, and
+    the dialect."""
+    if isinstance(session, Session):
+        session.flush()  # the ORM's pending rows first, as its own statements would have done
+        connection = session.connection()
+    else:
+        connection = session
+    dialect = connection.dialect
+    return connection.connection.cursor(), _PARAMSTYLE_SQL[dialect.paramstyle], dialect
 
 
 @dataclass(frozen=True)
@@ -127,10 +159,15 @@ class CustodyLog:
 
     def lock_head(self, session: Session) -> HeadState:
         """Take the log's write lock for this transaction and read the head under it."""
-        row = session.execute(_LOCK_HEAD).one_or_none()
+        cursor, sql, dialect = _driver(session)
+        try:
+            cursor.execute(sql["lock_head"])
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         if row is None:
             raise IntegrityFailure("the custody log has no head: is the vault initialised?")
-        state = HeadState(row[0], bytes(row[1]), row[2])
+        state = HeadState(row[0], bytes(row[1]), _checkpoint_at(dialect)(row[2]))
         session.info[_HEAD_KEY] = state
         return state
 
@@ -146,58 +183,55 @@ class CustodyLog:
         """Append drafts in order, assigning seq, time and leaf hash to each.
 
         The caller has locked the head in this transaction (the writer does so first thing);
-        Core statements rather than the ORM keep the per-batch cost low.
+        the events, nodes and head go to the driver directly (see ``_driver``) to keep the
+        per-batch cost low.
         """
         state = session.info.pop(_HEAD_KEY, None) or self.lock_head(session)
         session.info.pop(_HEAD_KEY, None)
         frontier = _load_frontier(state.size, state.frontier)
         at = iso_utc(now)
+        leaf_hash = merkle.leaf_hash
         rows = []
         nodes = []
         for draft in drafts:
             leaf = draft.encode(at)
-            digest = merkle.leaf_hash(leaf)
-            draft.seq, draft.at, draft.leaf_hash = frontier.size, at, digest
+            digest = leaf_hash(leaf)
+            seq = frontier.size
+            draft.seq, draft.at, draft.leaf_hash = seq, at, digest
+            actor = draft.actor
             rows.append(
-                {
-                    "seq": draft.seq,
-                    "leaf": leaf,
-                    "leaf_hash": digest,
-                    "at": at,
-                    "event_class": str(draft.event_class),
-                    "action": draft.action,
-                    "actor_id": draft.actor.id if draft.actor else None,
-                    "case_id": draft.case_id,
-                    "exhibit_id": draft.exhibit_id,
-                    "media_id": draft.media_id,
-                    "sha256": draft.sha256,
-                }
-            )
+                (seq, leaf, digest, at, str(draft.event_class), draft.action, actor.id if actor else None,
+                 draft.case_id, draft.exhibit_id, draft.media_id, draft.sha256)
+            )  # fmt: skip
             for level, index, value in frontier.append(digest):
                 if level >= TILE_HEIGHT:
-                    nodes.append({"level": level, "idx": index, "hash": value})
-        if rows:
-            session.execute(_INSERT_EVENTS, rows)
-        if nodes:
-            session.execute(_INSERT_NODES, nodes)
-        root = frontier.root()
-        note = self._sign(frontier.size, root, cosigners)
-        last_checkpoint_at = state.last_checkpoint_at
-        if force_checkpoint or (rows and now - last_checkpoint_at >= self.interval):
-            session.execute(
-                _INSERT_CHECKPOINT, [{"size": frontier.size, "root": root, "note": note, "created_at": now}]
-            )
-            last_checkpoint_at = now
-        session.execute(
-            _UPDATE_HEAD,
-            {
-                "new_size": frontier.size,
-                "new_root": root,
-                "new_frontier": _frontier_bytes(frontier),
-                "new_note": note,
-                "new_checkpoint_at": last_checkpoint_at,
-            },
-        )
+                    nodes.append((level, index, value))
+        cursor, sql, _ = _driver(session)
+        try:
+            if rows:
+                cursor.executemany(sql["insert_events"], rows)
+            if nodes:
+                cursor.executemany(sql["insert_nodes"], nodes)
+            root = frontier.root()
+            note = self._sign(frontier.size, root, cosigners)
+            frontier_bytes = _frontier_bytes(frontier)
+            if force_checkpoint or (rows and now - state.last_checkpoint_at >= self.interval):
+                checkpoint = {"size": frontier.size, "root": root, "note": note, "created_at": now}
+                session.execute(_INSERT_CHECKPOINT, [checkpoint])
+                session.execute(
+                    _UPDATE_HEAD,
+                    {
+                        "new_size": frontier.size,
+                        "new_root": root,
+                        "new_frontier": frontier_bytes,
+                        "new_note": note,
+                        "new_checkpoint_at": now,
+                    },
+                )
+            else:
+                cursor.execute(sql["update_head"], (frontier.size, root, frontier_bytes, note))
+        finally:
+            cursor.close()
         fault_point("log.appended")
         return SignedHead(frontier.size, root, note)
 

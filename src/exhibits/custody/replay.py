@@ -21,6 +21,7 @@ import gc
 import hashlib
 import multiprocessing
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -35,7 +36,6 @@ PARALLEL_FROM = 200_000  # below this, worker start-up costs more than it saves
 MIN_CHUNK_HEIGHT = 12  # chunks of at least 4,096 events; about 8 per worker balances the load
 MAX_PROBLEMS = 50
 KEY_ROTATE = "log.key_rotate"
-_ROTATE_MARK = b'"log.key_rotate"'
 _TOP = itemgetter("at", "class", "action", "case", "exhibit", "media", "sha256")
 _ACTOR = itemgetter("actor")
 _ROW_TOP = itemgetter(3, 4, 5, 6, 7, 8, 9)
@@ -44,12 +44,23 @@ SELECT = (
     "SELECT seq, leaf, leaf_hash, at, event_class, action, case_id, exhibit_id, media_id, sha256, actor_id "
     + _RANGE
 )
-# One row per event: 1 where the leaf's indexed fields, as SQLite's JSON reads them, are
-# exactly the columns (both sides rendered as JSON, so types and NULLs must match too).
-SELECT_CHECKED = (
-    "SELECT seq, leaf, leaf_hash, json_extract(CAST(leaf AS TEXT), '$.at', '$.class', '$.action', "
-    "'$.case', '$.exhibit', '$.media', '$.sha256', '$.actor.id') IS json_array(at, event_class, action, "
-    "case_id, exhibit_id, media_id, sha256, actor_id) " + _RANGE
+# One row per event: (leaf, leaf hash, flag), then seq where asked for. The flag is 1 where
+# the leaf's indexed fields, as SQLite's JSON reads them, are exactly the columns (both sides
+# rendered as JSON, so types and NULLs must match too), 2 where they are and the action is
+# one of those bound as parameters (key rotations, and what plugins asked for: such a leaf
+# is parsed in Python), and anything else (0 or NULL) where the check failed.
+_CONFIRMED = (
+    "json_extract(CAST(leaf AS TEXT), '$.at', '$.class', '$.action', '$.case', '$.exhibit', '$.media', "
+    "'$.sha256', '$.actor.id') IS json_array(at, event_class, action, case_id, exhibit_id, media_id, "
+    "sha256, actor_id)"
+)
+SELECT_CHECKED = "SELECT leaf, leaf_hash, (" + _CONFIRMED + ") * (1 + (action IN ({special}))){seq} " + _RANGE
+# Whether the range holds exactly end - start events, all with integer seq: then, read in seq
+# order, the i-th row is event start + i and seq need not be fetched (which saves a Python
+# int per row and the order check). Run in the same read transaction as the scan.
+COUNT = (
+    "SELECT count(*), count(CASE WHEN typeof(seq) = 'integer' THEN 1 END) "
+    "FROM custody_events WHERE seq >= {start} AND seq < {end}"
 )
 SELECT_ONE = SELECT.replace(_RANGE, "FROM custody_events WHERE seq = ?")
 
@@ -62,6 +73,15 @@ class Chunk:
     levels: list[bytes] = field(default_factory=list)  # level -> complete nodes, 32 bytes each
     problems: list[str] = field(default_factory=list)
     rotations: list[tuple[int, str | None]] = field(default_factory=list)  # (seq, vkey or None)
+    # Leaves whose action is one of ``wanted`` (asked for by plugins' own checks), so that
+    # nothing else has to read the events table again: (seq, action, leaf).
+    wanted: frozenset[str] = frozenset()
+    collected: list[tuple[int, str, bytes]] = field(default_factory=list)
+
+    @property
+    def special(self) -> frozenset[str]:
+        """Actions whose leaves are parsed in any case: key rotations and the wanted ones."""
+        return self.wanted | {KEY_ROTATE}
 
     @property
     def hashes(self) -> bytes:
@@ -78,19 +98,21 @@ def _connect(url: str):
     return psycopg.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
-def scan(url: str, start: int, end: int, fast: bool = True) -> Chunk:
-    """Check events with start <= seq < end and build their subtree; runs in a worker or in-line."""
+def scan(url: str, start: int, end: int, fast: bool = True, wanted: frozenset[str] = frozenset()) -> Chunk:
+    """Check events with start <= seq < end and build their subtree; runs in a worker or in-line.
+
+    Leaves whose action is in ``wanted`` come back in ``Chunk.collected``."""
     connection = _connect(url)
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived, acyclic objects: the cycle collector only slows us
     try:
         if fast and isinstance(connection, sqlite3.Connection):
             try:
-                chunk = _scan(connection, Chunk(start, end), checked=True)
+                chunk = _scan(connection, Chunk(start, end, wanted=wanted), checked=True)
             except sqlite3.Error:  # e.g. a leaf SQLite cannot parse: let the Python path name it
-                chunk = _scan(connection, Chunk(start, end), checked=False)
+                chunk = _scan(connection, Chunk(start, end, wanted=wanted), checked=False)
         else:
-            chunk = _scan(connection, Chunk(start, end), checked=False)
+            chunk = _scan(connection, Chunk(start, end, wanted=wanted), checked=False)
     finally:
         connection.close()
         if collecting:
@@ -101,17 +123,30 @@ def scan(url: str, start: int, end: int, fast: bool = True) -> Chunk:
 
 def _scan(connection, chunk: Chunk, checked: bool) -> Chunk:
     cursor = connection.cursor()
-    query = SELECT_CHECKED if checked else SELECT
-    cursor.execute(query.format(start=int(chunk.start), end=int(chunk.end)))
+    start, end = int(chunk.start), int(chunk.end)
     expected_seq = chunk.start
     parts: list[bytes] = []
-    while rows := cursor.fetchmany(BATCH):
-        if checked:
-            expected_seq = _check_batch_checked(connection, chunk, rows, expected_seq, parts)
-        else:
+    if checked:
+        cursor.execute("BEGIN")  # one snapshot for the count and the scan
+        try:
+            total, integers = cursor.execute(COUNT.format(start=start, end=end)).fetchone()
+            complete = total == integers == end - start
+            special = sorted(chunk.special)
+            query = SELECT_CHECKED.format(
+                start=start, end=end, special=", ".join("?" * len(special)), seq="" if complete else ", seq"
+            )
+            cursor.execute(query, special)
+            while rows := cursor.fetchmany(BATCH):
+                expected_seq = _check_batch_checked(connection, chunk, rows, expected_seq, parts, complete)
+        finally:
+            connection.rollback()
+    else:
+        cursor.execute(SELECT.format(start=start, end=end))
+        while rows := cursor.fetchmany(BATCH):
             expected_seq = _check_batch(chunk, rows, expected_seq, parts)
     chunk.levels = [b"".join(parts)]
     chunk.rotations.sort()
+    chunk.collected.sort()
     if expected_seq != chunk.end:
         _problem(chunk, f"event {expected_seq} is missing: the log ends early")
     return chunk
@@ -128,22 +163,28 @@ def _check_batch(chunk: Chunk, rows: list, expected_seq: int, parts: list[bytes]
     return next_seq
 
 
-def _check_batch_checked(connection, chunk: Chunk, rows: list, expected_seq: int, parts: list[bytes]) -> int:
-    """SQLite's path: the query compared the columns; rows it did not confirm go the Python way."""
-    seqs = [row[0] for row in rows]
-    leaves = [row[1] for row in rows]
-    next_seq = _check_order(chunk, seqs, expected_seq)
-    parts.append(_hash_leaves(chunk, seqs, leaves, [row[2] for row in rows]))
-    confirmed = [row[3] for row in rows]
-    doubtful: set[int] = set()
-    if confirmed.count(1) != len(confirmed):
-        doubtful = {seq for seq, ok in zip(seqs, confirmed, strict=True) if ok != 1}
-        full = [connection.execute(SELECT_ONE, (seq,)).fetchone() for seq in sorted(doubtful)]
+def _check_batch_checked(
+    connection, chunk: Chunk, rows: list, expected_seq: int, parts: list[bytes], complete: bool
+) -> int:
+    """SQLite's path: the query compared the columns; rows it did not confirm go the Python way.
+
+    ``complete``: the range holds exactly its events (``COUNT``), so rows carry no seq."""
+    if complete:
+        seqs: Sequence[int] = range(expected_seq, expected_seq + len(rows))
+        next_seq = expected_seq + len(rows)
+    else:
+        seqs = [row[3] for row in rows]
+        next_seq = _check_order(chunk, seqs, expected_seq)
+    leaves = [row[0] for row in rows]
+    parts.append(_hash_leaves(chunk, seqs, leaves, [row[1] for row in rows]))
+    flags = [row[2] for row in rows]
+    if flags.count(1) != len(flags):
+        doubtful = sorted(seq for seq, flag in zip(seqs, flags, strict=True) if flag != 1 and flag != 2)
+        full = [connection.execute(SELECT_ONE, (seq,)).fetchone() for seq in doubtful]
         _check_columns(chunk, [row[0] for row in full], [bytes(row[1]) for row in full], full)
-    if _ROTATE_MARK in b"".join(leaves):  # one C-level search per batch; rotations are rare
-        for seq, leaf in zip(seqs, leaves, strict=True):
-            if _ROTATE_MARK in leaf and seq not in doubtful:
-                _note_rotation(chunk, seq, _parse(leaf))
+        for seq, leaf, flag in zip(seqs, leaves, flags, strict=True):
+            if flag == 2:  # confirmed, so its action column is the leaf's: parse it
+                _note_special(chunk, seq, leaf, _parse(leaf))
     chunk.count += len(rows)
     return next_seq
 
@@ -159,9 +200,21 @@ def _check_order(chunk: Chunk, seqs: list[int], expected_seq: int) -> int:
     return max(expected_seq, seqs[-1] + 1) if seqs else expected_seq
 
 
-def _hash_leaves(chunk: Chunk, seqs: list[int], leaves: list[bytes], stored: list[bytes]) -> bytes:
-    sha256 = hashlib.sha256
-    digests = [sha256(LEAF_PREFIX + leaf).digest() for leaf in leaves]  # merkle.leaf_hash, inlined
+# SHA-256 states that have already taken the leaf or node prefix: copying one is cheaper than
+# starting a new hash (OpenSSL looks the algorithm up for every new one) and than building
+# prefix + data first.
+_LEAF_STATE = hashlib.sha256(LEAF_PREFIX)
+_NODE_STATE = hashlib.sha256(NODE_PREFIX)
+
+
+def _hash_leaves(chunk: Chunk, seqs: Sequence[int], leaves: list[bytes], stored: list[bytes]) -> bytes:
+    copy = _LEAF_STATE.copy
+    digests = []
+    append = digests.append
+    for leaf in leaves:  # merkle.leaf_hash, inlined
+        state = copy()
+        state.update(leaf)
+        append(state.digest())
     if digests != stored:
         for seq, digest, kept in zip(seqs, digests, stored, strict=True):
             if digest != kept:
@@ -181,9 +234,10 @@ def _check_columns(chunk: Chunk, seqs: list[int], leaves: list[bytes], rows: lis
         for seq, want, actor, row in zip(seqs, expected, actors, rows, strict=True):
             if want != _ROW_TOP(row) or actor != row[10]:
                 _problem(chunk, f"event {seq}: indexed columns differ from the signed leaf")
+    special = chunk.special
     for seq, leaf, item in zip(seqs, leaves, parsed, strict=True):
-        if _ROTATE_MARK in leaf:
-            _note_rotation(chunk, seq, item)
+        if isinstance(item, dict) and isinstance(action := item.get("action"), str) and action in special:
+            _note_special(chunk, seq, leaf, item)
 
 
 def _parse_each(chunk: Chunk, seqs: list[int], leaves: list[bytes]) -> tuple[list, list, list]:
@@ -213,10 +267,16 @@ def _parse(leaf: bytes) -> dict:
     return item if isinstance(item, dict) else {}
 
 
-def _note_rotation(chunk: Chunk, seq: int, item: object) -> None:
-    if isinstance(item, dict) and item.get("action") == KEY_ROTATE:
+def _note_special(chunk: Chunk, seq: int, leaf: bytes, item: object) -> None:
+    """A key rotation, or a leaf of a wanted action (``item`` is the parsed leaf)."""
+    if not isinstance(item, dict):
+        return
+    action = item.get("action")
+    if action == KEY_ROTATE:
         details = item.get("details") or {}
         chunk.rotations.append((seq, details.get("vkey") if isinstance(details, dict) else None))
+    if isinstance(action, str) and action in chunk.wanted:
+        chunk.collected.append((seq, action, bytes(leaf)))
 
 
 def _problem(chunk: Chunk, message: str) -> None:
@@ -225,7 +285,13 @@ def _problem(chunk: Chunk, message: str) -> None:
 
 
 def scan_all(
-    url: str, size: int, workers: int = 2, *, parallel_from: int = PARALLEL_FROM, height: int | None = None
+    url: str,
+    size: int,
+    workers: int = 2,
+    *,
+    parallel_from: int = PARALLEL_FROM,
+    height: int | None = None,
+    wanted: frozenset[str] = frozenset(),
 ) -> list[Chunk]:
     """Scan events 0..size-1, in parallel when the log is large.
 
@@ -233,7 +299,7 @@ def scan_all(
     so each one's subtree is a subtree of the whole tree.
     """
     if size < max(parallel_from, 1) or workers < 2:
-        return [scan(url, 0, size)]
+        return [scan(url, 0, size, wanted=wanted)]
     if height is None:
         height = max(MIN_CHUNK_HEIGHT, (-(-size // (workers * 8)) - 1).bit_length())
     step = 1 << height
@@ -241,7 +307,8 @@ def scan_all(
     ends = [min(size, start + step) for start in starts]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(scan, [url] * len(starts), starts, ends))
+        count = len(starts)
+        return list(pool.map(scan, [url] * count, starts, ends, [True] * count, [wanted] * count))
 
 
 def join_levels(chunks: list[Chunk]) -> list[bytes]:
@@ -259,9 +326,15 @@ def join_levels(chunks: list[Chunk]) -> list[bytes]:
 
 def build_levels(leaf_hashes: bytes) -> list[bytes]:
     """Every complete node of the tree over these leaf hashes, level by level (level 0 = leaves)."""
-    sha256 = hashlib.sha256
+    copy = _NODE_STATE.copy
     levels = [leaf_hashes]
     while len(below := levels[-1]) > 32:
-        pairs = range(0, len(below) - 63, 64)
-        levels.append(b"".join([sha256(NODE_PREFIX + below[i : i + 64]).digest() for i in pairs]))
+        view = memoryview(below)
+        nodes = []
+        append = nodes.append
+        for i in range(0, len(below) - 63, 64):  # merkle.node_hash, inlined
+            state = copy()
+            state.update(view[i : i + 64])
+            append(state.digest())
+        levels.append(b"".join(nodes))
     return levels

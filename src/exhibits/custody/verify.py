@@ -8,6 +8,7 @@ history that the log itself carries, starting from the key pinned in the setting
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
@@ -32,6 +33,9 @@ class LogReport:
     notes: list[str] = field(default_factory=list)
     roots: dict[int, bytes] = field(default_factory=dict)
     frontier: bytes = b""
+    # The leaves of each action asked for (``wanted``), in log order, as (seq, leaf): read in
+    # the same pass as everything else, for plugins' own checks (``exhibits_verify``).
+    leaves: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
 
     def problem(self, message: str) -> None:
         if len(self.problems) < MAX_LISTED:
@@ -57,8 +61,10 @@ def verify_log(
     session: Session,
     genesis: Verifier | None,
     outside: list[OutsideCheckpoint] = (),  # type: ignore[assignment]
+    wanted: Iterable[str] = (),
 ) -> LogReport:
-    report = LogReport()
+    """Recompute and check the whole log; the leaves of ``wanted`` actions land in ``leaves``."""
+    report = LogReport(leaves={action: [] for action in wanted})
     stored_checkpoints = list(session.scalars(select(CustodyCheckpoint).order_by(CustodyCheckpoint.id)))
     head = session.get(CustodyHead, HEAD_ID)
     if head is None:
@@ -90,10 +96,12 @@ def _replay(session: Session, report: LogReport, nodes: dict, wanted: set[int]) 
     url = session.get_bind().url.render_as_string(hide_password=False)
     end = session.execute(text("SELECT coalesce(max(seq) + 1, 0) FROM custody_events")).scalar_one()
     rotations: list[tuple[int, Verifier]] = []
-    chunks = replay.scan_all(url, end)
+    chunks = replay.scan_all(url, end, wanted=frozenset(report.leaves))
     for chunk in chunks:
         for problem in chunk.problems:
             report.problem(problem)
+        for seq, action, leaf in chunk.collected:
+            report.leaves[action].append((seq, leaf))
         for seq, vkey in chunk.rotations:
             try:
                 rotations.append((seq, Verifier.from_vkey(vkey or "")))
