@@ -24,7 +24,6 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from exhibits.config import resolve_vault_path
 from exhibits.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -70,6 +69,7 @@ class CliState:
 
     def vault(self) -> Vault:
         if self._vault is None:
+            from exhibits.config import resolve_vault_path
             from exhibits.vault import Vault
 
             self._vault = Vault.open(resolve_vault_path(self.vault_path))
