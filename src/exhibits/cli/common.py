@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.text import Text
 
 from exhibits.errors import ConfigurationError
+from exhibits.locations import resolve_vault_path
 
 if TYPE_CHECKING:
     from exhibits.access.principal import Principal
@@ -69,11 +70,14 @@ class CliState:
 
     def vault(self) -> Vault:
         if self._vault is None:
-            from exhibits.config import resolve_vault_path
             from exhibits.vault import Vault
 
-            self._vault = Vault.open(resolve_vault_path(self.vault_path))
+            self._vault = Vault.open(self.vault_dir())
         return self._vault
+
+    def vault_dir(self) -> Path:
+        """The vault's directory, found without reading its settings."""
+        return resolve_vault_path(self.vault_path)
 
     def principal(self) -> Principal:
         if self._principal is None:

@@ -29,6 +29,7 @@ from exhibits.ids import is_hex_prefix, new_id
 from exhibits.storage import IngestResult, Progress
 
 if TYPE_CHECKING:
+    from exhibits.storage.staging import StagedCopy
     from exhibits.vault import Vault
 
 
@@ -259,8 +260,14 @@ class EvidenceService:
         request: IngestRequest,
         *,
         progress: Callable[[Path, int], Progress | None] | None = None,
+        staged: StagedCopy | None = None,
     ) -> list[IngestOutcome]:
-        """Ingest files and directories. Every input is checked before anything is stored."""
+        """Ingest files and directories. Every input is checked before anything is stored.
+
+        ``staged``: a copy of one of the files already hashed and written to the tmp area
+        (``exhibits.storage.staging``). It is adopted instead of reading that file again
+        only if it holds the file's current content; otherwise the file is read as usual.
+        The caller closes it (which removes its temporary file)."""
         checked = self.check_request(principal, request)
         files, problems = iter_input_files(paths)
         limit = self.vault.settings.max_ingest_bytes
@@ -283,6 +290,14 @@ class EvidenceService:
         outcomes = []
         for path in files:
             on_bytes = progress(path, path.stat().st_size) if progress else None
+            taken = staged.take(path) if staged is not None else None
+            if taken is not None:
+                stored = self.vault.blobs.adopt(taken.path, limit=limit, known_sha256=taken.sha256)
+                if on_bytes:
+                    on_bytes(stored.size)
+                name = safe_name(os.fsencode(path.name))
+                outcomes.append(self._record_stored(principal, stored, name, checked))
+                continue
             try:
                 handle = path.open("rb")
             except OSError as exc:
