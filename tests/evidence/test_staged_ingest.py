@@ -123,3 +123,21 @@ def test_add_stages_a_large_file_and_cleans_up(cli, vault_path, footage, monkeyp
     assert hashlib.sha256(footage.read_bytes()).hexdigest() in added.stdout
     assert sorted(p.name for p in (vault_path / "tmp").glob("ingest-*")) == []
     assert cli("verify").exit_code == 0
+
+
+def test_what_recording_needs_is_loaded_before_the_unit_of_work(vault, admin, case, tmp_path):
+    """The processors (planned in the same transaction) are loaded by ingest_paths before it
+    records anything, so that the first ingest of a process does not import inside it."""
+    assert "registry" not in vault.processing.__dict__
+    seen = []
+    original = vault.write
+
+    def write(unit):
+        seen.append("registry" in vault.processing.__dict__)
+        return original(unit)
+
+    vault.write = write
+    path = tmp_path / "statement.txt"
+    path.write_bytes(b"I was walking home when")
+    vault.evidence.ingest_paths(admin, [path], IngestRequest(case=CASE, producer=JANE))
+    assert seen == [True]

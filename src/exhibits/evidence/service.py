@@ -22,6 +22,7 @@ from exhibits.db.writer import WriteContext
 from exhibits.errors import Conflict, InvalidInput, NotFound
 from exhibits.evidence import domain, refs
 from exhibits.evidence.models import Blob, Case, CaseProducer, Exhibit, Media
+from exhibits.evidence.sniff import load as load_sniffer
 from exhibits.evidence.sniff import sniff_mime
 from exhibits.evidence.views import CaseView, ExhibitView, IngestOutcome, MediaView
 from exhibits.faults import fault_point
@@ -287,6 +288,7 @@ class EvidenceService:
             raise InvalidInput("nothing was ingested: " + "; ".join(problems))
         if not files:
             raise InvalidInput("nothing to ingest: no files found")
+        self.prepare_recording()
         outcomes = []
         for path in files:
             on_bytes = progress(path, path.stat().st_size) if progress else None
@@ -306,6 +308,12 @@ class EvidenceService:
                 name = safe_name(os.fsencode(path.name))
                 outcomes.append(self._ingest_checked(principal, handle, name, checked, on_bytes))
         return outcomes
+
+    def prepare_recording(self) -> None:
+        """Load what recording content needs (libmagic, the plugins' processors) before the
+        unit of work, not inside it; with a staged copy, while the copy finishes."""
+        load_sniffer()
+        self.vault.plugins.hook.exhibits_prepare_ingest(vault=self.vault)
 
     def ingest_stream(
         self,
