@@ -73,6 +73,9 @@ class CliState:
             from exhibits.vault import Vault
 
             self._vault = Vault.open(self.vault_dir())
+            from exhibits.cli import started
+
+            started()
         return self._vault
 
     def vault_dir(self) -> Path:
