@@ -116,3 +116,9 @@ def test_other_plugins_add_commands_but_not_over_built_ins(cli, tmp_path):
         assert "wrong add" not in added.stdout and "nothing to ingest" in added.stderr
     finally:
         manager.unregister(name="test-hello")
+
+
+def test_a_listed_command_whose_plugin_is_not_installed_is_neither_listed_nor_run(cli, monkeypatch):
+    monkeypatch.setitem(BUILTIN_COMMANDS, "ghost", ("exhibits.no_such_plugin", "Haunt the vault."))
+    assert "ghost" not in cli("--help").stdout
+    assert cli("ghost").exit_code != 0
