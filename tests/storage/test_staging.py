@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,14 @@ def test_staging_starts_only_for_a_large_file_in_a_vault(tmp_path, source, monke
     with stage_first_file([source, tmp_path], vault) as copy:
         assert copy.take(source) is not None
     assert leftovers(vault / TMP_DIR) == []
+
+
+def test_the_switch_interval_is_restored_when_the_last_copy_ends(source, tmp_area, tmp_path):
+    usual = sys.getswitchinterval()
+    other = tmp_path / "other.mp4"
+    other.write_bytes(source.read_bytes())
+    first = StagedCopy(source, tmp_area).start()
+    second = StagedCopy(other, tmp_area).start()
+    first.close()
+    second.close()
+    assert sys.getswitchinterval() == usual

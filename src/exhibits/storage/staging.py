@@ -42,6 +42,28 @@ MIN_BYTES = 64 * 2**20  # below this, start-up outweighs the copy: ingest as usu
 SWITCH_INTERVAL = 0.0005  # seconds; lets the staging threads take the GIL back promptly
 
 
+_switching = threading.Lock()
+_copies_running = 0
+_saved_interval = 0.0
+
+
+def _quick_switches(on: bool) -> None:
+    """While copies run, hand the GIL over every ``SWITCH_INTERVAL``: as the main thread
+    imports (pure Python, holding the GIL), each of a copy's threads would otherwise wait up
+    to the default 5 ms for it between chunks. The first copy sets it, the last restores it."""
+    global _copies_running, _saved_interval
+    with _switching:
+        if on:
+            if _copies_running == 0:
+                _saved_interval = sys.getswitchinterval()
+                sys.setswitchinterval(min(_saved_interval, SWITCH_INTERVAL))
+            _copies_running += 1
+        else:
+            _copies_running -= 1
+            if _copies_running == 0:
+                sys.setswitchinterval(_saved_interval)
+
+
 class _Stopped(Exception):
     """The copy was closed before it finished."""
 
@@ -93,14 +115,14 @@ class StagedCopy:
         self._closed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="exhibits-staging", daemon=True)
-        self._switch_interval: float | None = None
 
     def start(self) -> StagedCopy:
-        # While the main thread imports (pure Python, holding the GIL), each of the copy's
-        # threads would otherwise wait up to the default 5 ms for the GIL between chunks.
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
-        self._thread.start()
+        _quick_switches(True)
+        try:
+            self._thread.start()
+        except BaseException:
+            _quick_switches(False)
+            raise
         return self
 
     def _run(self) -> None:
@@ -109,8 +131,7 @@ class StagedCopy:
         except Exception:  # any failure only means the ingest reads the source itself
             self._done = None
         finally:
-            if self._switch_interval is not None:
-                sys.setswitchinterval(self._switch_interval)
+            _quick_switches(False)
 
     def _copy(self) -> _Done | None:
         source_fd = os.open(self.source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
