@@ -102,8 +102,8 @@ class _Done:
 class StagedCopy:
     """One local file being hashed and copied into ``tmp_dir`` on background threads.
 
-    Use as a context manager: leaving it waits for the threads and removes the temporary
-    file, taken or not.
+    Use as a context manager: leaving it stops the copy if it still runs, waits for its
+    threads and removes the temporary file, taken or not.
     """
 
     def __init__(self, source: Path, tmp_dir: Path) -> None:
