@@ -16,9 +16,11 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exhibits.errors import ConfigurationError
+from exhibits.locations import CONFIG_FILE as CONFIG_FILE
+from exhibits.locations import TMP_DIR
+from exhibits.locations import VAULT_ENV as VAULT_ENV
+from exhibits.locations import resolve_vault_path as resolve_vault_path
 
-CONFIG_FILE = "exhibits.toml"
-VAULT_ENV = "EXHIBITS_VAULT"
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_JUSTIFICATIONS = [
@@ -79,7 +81,7 @@ class Settings(BaseSettings):
 
     @property
     def tmp_dir(self) -> Path:
-        return self.vault / "tmp"
+        return self.vault / TMP_DIR
 
     def section(self, name: str, model: type[M]) -> M:
         """A capability's own settings, validated by its model."""
@@ -107,14 +109,6 @@ def _with_environment(name: str, values: dict[str, Any]) -> dict[str, Any]:
             target = target[part]
         target[path[-1]] = text
     return values
-
-
-def resolve_vault_path(explicit: str | os.PathLike | None) -> Path:
-    if explicit:
-        return Path(explicit)
-    if os.environ.get(VAULT_ENV):
-        return Path(os.environ[VAULT_ENV])
-    return Path.cwd()
 
 
 def load_settings(vault: Path) -> Settings:

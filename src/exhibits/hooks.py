@@ -50,6 +50,12 @@ class Specs:
         """Content became media or an exhibit; runs inside the same transaction (outbox)."""
 
     @hookspec
+    def exhibits_prepare_ingest(self, vault: Any) -> None:
+        """Content is about to be ingested in this process: load now (imports, caches) what
+        ``exhibits_content_added`` will need, so that the unit of work recording it stays
+        short (and, for a file staged ahead, the loading overlaps the copy)."""
+
+    @hookspec
     def exhibits_verify(self, vault: Any, report: Any) -> None:
         """Add checks to ``exhibits verify``; record problems on the report."""
 

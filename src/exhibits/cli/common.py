@@ -24,8 +24,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from exhibits.config import resolve_vault_path
 from exhibits.errors import ConfigurationError
+from exhibits.locations import resolve_vault_path
 
 if TYPE_CHECKING:
     from exhibits.access.principal import Principal
@@ -72,8 +72,15 @@ class CliState:
         if self._vault is None:
             from exhibits.vault import Vault
 
-            self._vault = Vault.open(resolve_vault_path(self.vault_path))
+            self._vault = Vault.open(self.vault_dir())
+            from exhibits.cli import started
+
+            started()
         return self._vault
+
+    def vault_dir(self) -> Path:
+        """The vault's directory, found without reading its settings."""
+        return resolve_vault_path(self.vault_path)
 
     def principal(self) -> Principal:
         if self._principal is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -121,29 +122,35 @@ def add(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ingest files: hashed, stored content-addressed and logged, as exhibits or unassigned media."""
-    from exhibits.evidence.domain import parse_offset
-    from exhibits.evidence.service import IngestRequest
-
     if bool(case) == unassigned:
         raise InvalidInput("give either --case or --unassigned")
     cli = state(ctx)
-    request = IngestRequest(
-        case=case,
-        producer=producer,
-        source=source or ("bwv" if unassigned else None),
-        description=description,
-        classification=classification,
-        captured_at=_parse_time(captured_at),
-        clock_offset=parse_offset(clock_offset),
-        captured_by=captured_by,
-        device_id=device,
-        incident_ref=incident,
-        officer=officer,
-    )
-    with byte_progress(not as_json) as bars:
-        outcomes = cli.vault().evidence.ingest_paths(
-            cli.principal(), paths, request, progress=lambda p, size: bars(p.name, size)
+    # A large first file is read, hashed and written to the vault's tmp area while the rest
+    # of the application loads (the imports below); the ingest adopts that copy only if the
+    # file is unchanged, and reads the file itself otherwise (exhibits.storage.staging).
+    from exhibits.storage.staging import stage_first_file
+
+    with stage_first_file(paths, cli.vault_dir()) or nullcontext() as staged:
+        from exhibits.evidence.domain import parse_offset
+        from exhibits.evidence.service import IngestRequest
+
+        request = IngestRequest(
+            case=case,
+            producer=producer,
+            source=source or ("bwv" if unassigned else None),
+            description=description,
+            classification=classification,
+            captured_at=_parse_time(captured_at),
+            clock_offset=parse_offset(clock_offset),
+            captured_by=captured_by,
+            device_id=device,
+            incident_ref=incident,
+            officer=officer,
         )
+        with byte_progress(not as_json) as bars:
+            outcomes = cli.vault().evidence.ingest_paths(
+                cli.principal(), paths, request, progress=lambda p, size: bars(p.name, size), staged=staged
+            )
     if as_json:
         emit_json([o.as_dict() for o in outcomes])
         return

@@ -22,6 +22,7 @@ from exhibits.db.writer import WriteContext
 from exhibits.errors import Conflict, InvalidInput, NotFound
 from exhibits.evidence import domain, refs
 from exhibits.evidence.models import Blob, Case, CaseProducer, Exhibit, Media
+from exhibits.evidence.sniff import load as load_sniffer
 from exhibits.evidence.sniff import sniff_mime
 from exhibits.evidence.views import CaseView, ExhibitView, IngestOutcome, MediaView
 from exhibits.faults import fault_point
@@ -29,6 +30,7 @@ from exhibits.ids import is_hex_prefix, new_id
 from exhibits.storage import IngestResult, Progress
 
 if TYPE_CHECKING:
+    from exhibits.storage.staging import StagedCopy
     from exhibits.vault import Vault
 
 
@@ -259,8 +261,14 @@ class EvidenceService:
         request: IngestRequest,
         *,
         progress: Callable[[Path, int], Progress | None] | None = None,
+        staged: StagedCopy | None = None,
     ) -> list[IngestOutcome]:
-        """Ingest files and directories. Every input is checked before anything is stored."""
+        """Ingest files and directories. Every input is checked before anything is stored.
+
+        ``staged``: a copy of one of the files already hashed and written to the tmp area
+        (``exhibits.storage.staging``). It is adopted instead of reading that file again
+        only if it holds the file's current content; otherwise the file is read as usual.
+        The caller closes it (which removes its temporary file)."""
         checked = self.check_request(principal, request)
         files, problems = iter_input_files(paths)
         limit = self.vault.settings.max_ingest_bytes
@@ -280,9 +288,18 @@ class EvidenceService:
             raise InvalidInput("nothing was ingested: " + "; ".join(problems))
         if not files:
             raise InvalidInput("nothing to ingest: no files found")
+        self.prepare_recording()
         outcomes = []
         for path in files:
             on_bytes = progress(path, path.stat().st_size) if progress else None
+            taken = staged.take(path) if staged is not None else None
+            if taken is not None:
+                stored = self.vault.blobs.adopt(taken.path, limit=limit, known_sha256=taken.sha256)
+                if on_bytes:
+                    on_bytes(stored.size)
+                name = safe_name(os.fsencode(path.name))
+                outcomes.append(self._record_stored(principal, stored, name, checked))
+                continue
             try:
                 handle = path.open("rb")
             except OSError as exc:
@@ -291,6 +308,12 @@ class EvidenceService:
                 name = safe_name(os.fsencode(path.name))
                 outcomes.append(self._ingest_checked(principal, handle, name, checked, on_bytes))
         return outcomes
+
+    def prepare_recording(self) -> None:
+        """Load what recording content needs (libmagic, the plugins' processors) before the
+        unit of work, not inside it; with a staged copy, while the copy finishes."""
+        load_sniffer()
+        self.vault.plugins.hook.exhibits_prepare_ingest(vault=self.vault)
 
     def ingest_stream(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 FALLBACK = "application/octet-stream"
@@ -12,6 +13,12 @@ def _magic():
     import magic
 
     return magic.Magic(mime=True)
+
+
+def load() -> None:
+    """Load libmagic and its database now rather than at the first sniff."""
+    with contextlib.suppress(Exception):
+        _magic()
 
 
 def sniff_mime(head: bytes) -> str:

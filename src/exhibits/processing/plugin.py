@@ -25,6 +25,11 @@ def exhibits_content_added(ctx, vault, media, exhibit) -> None:
 
 
 @hookimpl
+def exhibits_prepare_ingest(vault) -> None:
+    vault.processing.registry  # noqa: B018  (imports the processors, once per process)
+
+
+@hookimpl
 def exhibits_processors():
     from exhibits.processing.media import BUILT_IN
 
