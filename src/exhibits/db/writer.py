@@ -84,12 +84,20 @@ class Writer:
         self._submit(_Job(None, drafts))
         return drafts
 
+    def append_pending(self, drafts: list[EventDraft]) -> Future:
+        """``append`` without waiting: the future is done once the events are durably
+        committed. Whoever answers a request must await it before answering."""
+        return self._enqueue(_Job(None, drafts))
+
     def _submit(self, job: _Job) -> Any:
+        return self._enqueue(job).result()
+
+    def _enqueue(self, job: _Job) -> Future:
         if threading.current_thread() is self._thread:
             raise RuntimeError("a unit of work cannot start another one")
         self._ensure_thread()
         self._queue.put(job)
-        return job.future.result()
+        return job.future
 
     def _ensure_thread(self) -> None:
         with self._lock:
