@@ -1,7 +1,8 @@
 """Who is calling, and the permission every route declares.
 
 Deny by default: a route answers only if it declares a ``Rule`` through ``requires(...)``
-(or ``public(...)``); the app refuses, for everyone, any route that does not. The rule's
+(or ``public(...)``, or ``reads_case(...)`` for a read of one case done with its check in
+one worker-thread call); the app refuses, for everyone, any route that does not. The rule's
 permission comes from the one table in ``access/permissions.py`` and is checked through
 ``access/policy.py`` against the case or exhibit the path names.
 
