@@ -1,6 +1,6 @@
 """Pages of a case's exhibits over HTTP: the answer is exactly ``Page[ExhibitOut]`` of what the
 evidence service reads; the caller is identified and authorised (in the same worker call and
-snapshot as the read) before anything is read or even the cursor looked at; each answered page
+read session as the read) before anything is read or even the cursor looked at; each answered page
 is one durable consultation event."""
 
 from __future__ import annotations
@@ -145,3 +145,26 @@ def test_a_signed_in_browser_reads_pages_with_its_session_cookie(client, vault, 
     assert event_count(action="exhibit.list") == 2  # the API's, and expected_page's own
     other = vault.evidence.create_case(people.officer, "42/77/26", "Another case")
     assert client.get(f"/api/v1/cases/{other.id}/exhibits").status_code == 404
+
+
+def test_a_waiter_that_gives_up_leaves_the_consultation_and_the_writer_alone(
+    vault, people, case, event_count
+):
+    """A request cancelled while it waits for its consultation (the client went away): the
+    event is still made durable, and the writer goes on serving everyone else."""
+    import asyncio
+
+    async def give_up() -> None:
+        waiting = asyncio.ensure_future(
+            asyncio.wrap_future(vault.consulting(people.officer, "exhibit.list", case_id=case.id))
+        )
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    before = event_count(action="exhibit.list")
+    for _ in range(5):
+        asyncio.run(give_up())
+    vault.consulted(people.officer, "exhibit.list", case_id=case.id)  # returns once durable
+    assert event_count(action="exhibit.list") == before + 6

@@ -86,8 +86,12 @@ class Writer:
 
     def append_pending(self, drafts: list[EventDraft]) -> Future:
         """``append`` without waiting: the future is done once the events are durably
-        committed. Whoever answers a request must await it before answering."""
-        return self._enqueue(_Job(None, drafts))
+        committed. Whoever answers a request must await it before answering. It cannot be
+        cancelled (a waiter that gives up, e.g. a cancelled ``asyncio.wrap_future``, leaves
+        the append and the writer's other jobs alone)."""
+        job = _Job(None, drafts)
+        job.future.set_running_or_notify_cancel()
+        return self._enqueue(job)
 
     def _submit(self, job: _Job) -> Any:
         return self._enqueue(job).result()

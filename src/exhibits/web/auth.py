@@ -189,7 +189,7 @@ def _token_holder(vault, token: str, state: Any, session=None) -> Caller:
 
 def _token_caller(vault, rule: Rule, token: str, params: Mapping[str, Any], state: Any) -> Caller:
     """Identify an API token's holder, then authorise them, in one worker thread and one
-    read session (one snapshot)."""
+    read session (one transaction)."""
     with vault.reading() as session:
         caller = _token_holder(vault, token, state, session)
         _authorise_in(session, rule, caller, params)
@@ -236,7 +236,7 @@ def requires(
 
 class CaseRead:
     """A read of the case named by the path, authorised in the same worker-thread call and the
-    same read session (one snapshot) as the read itself: ``await read.run(fn)`` identifies the
+    same read session (one transaction) as the read itself: ``await read.run(fn)`` identifies the
     caller (an API token is looked up there), checks the declared permission on the case, and
     only then calls ``fn(principal, session)``. The caller is reachable only through ``run``,
     so a route cannot read before the check."""

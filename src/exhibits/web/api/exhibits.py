@@ -65,7 +65,7 @@ async def list_exhibits(
     vault = request.app.state.vault
 
     def page(principal: Principal, session: Session) -> tuple[bytes, Future]:
-        # Here, in one worker-thread call and one snapshot: the token, the permission on
+        # Here, in one worker-thread call and one read session: the token, the permission on
         # the case, then the page (the cursor is looked at only once the caller may read).
         after = decode_cursor(cursor, (str, str))
         rows, more = queries.exhibit_page_rows(
