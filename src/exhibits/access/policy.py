@@ -9,9 +9,10 @@ their grants in ``case_standing``; nothing else needs to change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from exhibits.access.models import CaseAssignment, CaseExclusion, ExhibitAccess
@@ -42,20 +43,35 @@ class CaseStanding:
 NO_STANDING = CaseStanding(frozenset())
 
 
+@cache
+def _standing_queries() -> tuple[Select, Select]:
+    """The two reads of a person's standing in a case, built once with bound parameters:
+    building a statement and its cache key cost about as much as running it."""
+    case_id, user_id = bindparam("case_id"), bindparam("user_id")
+    assigned = select(CaseAssignment.role).where(
+        CaseAssignment.case_id == case_id,
+        CaseAssignment.user_id == user_id,
+        CaseAssignment.revoked_at.is_(None),
+    )
+    excluded = (
+        select(CaseExclusion.id)
+        .where(
+            CaseExclusion.case_id == case_id,
+            CaseExclusion.user_id == user_id,
+            CaseExclusion.lifted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return assigned, excluded
+
+
 def case_standing(
     session: Session, user_id: str, case_id: str, roles: frozenset[Role] = frozenset()
 ) -> CaseStanding:
-    assignments = frozenset(
-        Assignment(role)
-        for role in session.scalars(
-            select(CaseAssignment.role).where(
-                CaseAssignment.case_id == case_id,
-                CaseAssignment.user_id == user_id,
-                CaseAssignment.revoked_at.is_(None),
-            )
-        )
-    )
-    excluded = is_excluded(session, user_id, case_id)
+    assigned, excluded_query = _standing_queries()
+    params = {"case_id": case_id, "user_id": user_id}
+    assignments = frozenset(Assignment(role) for role in session.scalars(assigned, params))
+    excluded = session.scalar(excluded_query, params) is not None
     granted: set[Permission] = set()
     for found in plugin_manager().hook.exhibits_case_grants(
         session=session, user_id=user_id, roles=roles, case_id=case_id
@@ -65,18 +81,7 @@ def case_standing(
 
 
 def is_excluded(session: Session, user_id: str, case_id: str) -> bool:
-    return (
-        session.scalar(
-            select(CaseExclusion.id)
-            .where(
-                CaseExclusion.case_id == case_id,
-                CaseExclusion.user_id == user_id,
-                CaseExclusion.lifted_at.is_(None),
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return session.scalar(_standing_queries()[1], {"case_id": case_id, "user_id": user_id}) is not None
 
 
 def decide(roles: frozenset[Role], standing: CaseStanding | None, permission: Permission) -> bool:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pyotp
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from exhibits.access.models import ApiToken, ExternalIdentity, TotpFactor, User, WebSession
 from exhibits.access.passwords import hash_password, verify_password
@@ -208,18 +209,27 @@ class SignInService:
             self._touch(WebSession, row.id, "last_seen_at", now)
         return Principal.from_user(user, via="web"), self._info(row, user.roles)
 
-    def authenticate_token(self, secret: str | None) -> Principal:
+    def authenticate_token(self, secret: str | None, session: Session | None = None) -> Principal:
+        """The holder of an API token. ``session``: read it in this read session (the caller's
+        snapshot, so that the check and what follows see the same state); by default its own."""
         if not plausible(secret, TOKEN_PREFIX):
             raise NotAuthenticated("not a valid API token")
         assert secret is not None
         now = self.vault.now()
-        with self.vault.reading() as session:
-            found = session.execute(
-                select(ApiToken, User)
-                .join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_sha256 == digest(secret))
-            ).one_or_none()
-            session.expunge_all()
+        query = (
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_sha256 == digest(secret))
+        )
+        if session is not None:
+            found = session.execute(query).one_or_none()
+            if found is not None:
+                session.expunge(found[0])
+                session.expunge(found[1])
+        else:
+            with self.vault.reading() as own:
+                found = own.execute(query).one_or_none()
+                own.expunge_all()
         if found is None:
             raise NotAuthenticated("not a valid API token")
         token, user = found

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -58,7 +59,7 @@ class _Job:
     waiter list), and the writer wakes a whole group every commit.
     """
 
-    __slots__ = ("_done", "drafts", "error", "fn", "result")
+    __slots__ = ("_done", "drafts", "error", "fn", "future", "result")
 
     def __init__(
         self, fn: Callable[[WriteContext], Any] | None, drafts: list[EventDraft] | None = None
@@ -67,15 +68,20 @@ class _Job:
         self.drafts = drafts if drafts is not None else []  # events-only jobs: no savepoint needed
         self.result: Any = None
         self.error: BaseException | None = None
+        self.future: Future | None = None  # for a waiter on an event loop (append_pending)
         self._done = threading.Lock()
         self._done.acquire()
 
     def set_result(self, result: Any) -> None:
         self.result = result
+        if self.future is not None:
+            self.future.set_result(result)
         self._done.release()
 
     def set_exception(self, error: BaseException) -> None:
         self.error = error
+        if self.future is not None:
+            self.future.set_exception(error)
         self._done.release()
 
     def wait(self) -> Any:
@@ -113,12 +119,26 @@ class Writer:
         self._submit(_Job(None, drafts))
         return drafts
 
+    def append_pending(self, drafts: list[EventDraft]) -> Future:
+        """``append`` without waiting: the future is done once the events are durably
+        committed. Whoever answers a request must await it before answering. It cannot be
+        cancelled (a waiter that gives up, e.g. a cancelled ``asyncio.wrap_future``, leaves
+        the append and the writer's other jobs alone)."""
+        job = _Job(None, drafts)
+        job.future = Future()
+        job.future.set_running_or_notify_cancel()
+        self._enqueue(job)
+        return job.future
+
     def _submit(self, job: _Job) -> Any:
+        self._enqueue(job)
+        return job.wait()
+
+    def _enqueue(self, job: _Job) -> None:
         if threading.current_thread() is self._thread:
             raise RuntimeError("a unit of work cannot start another one")
         self._ensure_thread()
         self._queue.put(job)
-        return job.wait()
 
     def _ensure_thread(self) -> None:
         with self._lock:

@@ -6,11 +6,13 @@ event for the whole page (not one per row).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Row, Select, bindparam, or_, select
+from sqlalchemy.orm import Session
 
 from exhibits.access.permissions import Permission
 from exhibits.access.policy import visible_exhibit_clause
@@ -143,6 +145,28 @@ def page_exhibits(
     source: str | None = None,
     mime_type: str | None = None,
 ) -> tuple[list[ExhibitView], Cursor | None]:
+    with vault.reading() as session:
+        rows, more = exhibit_page_rows(
+            session, principal, case_id, limit=limit, cursor=cursor, source=source, mime_type=mime_type
+        )
+        views = [ExhibitView(*row) for row in rows]
+    vault.consulted(principal, "exhibit.list", case_id=case_id, details={"count": len(views)})
+    return views, ((iso_utc(views[-1].created_at), views[-1].id) if more else None)
+
+
+def exhibit_page_rows(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    *,
+    limit: int,
+    cursor: Cursor | None = None,
+    source: str | None = None,
+    mime_type: str | None = None,
+) -> tuple[Sequence[Row], bool]:
+    """A page of the case's exhibits as plain rows in ``ExhibitView``'s field order, and
+    whether more follow. Authorises; logs nothing: the caller logs the consultation (one
+    per page) before answering."""
     mime_type = _filter_text(mime_type, "mime_type")
     params: dict[str, object] = {"case_id": case_id, "user_id": principal.user_id, "limit": limit + 1}
     if source:
@@ -152,16 +176,13 @@ def page_exhibits(
     query = _page_query(bool(source), cursor is not None)
     if mime_type:
         query = query.where(Blob.mime_type.startswith(mime_type.lower(), autoescape=True))
-    with vault.reading() as session:
-        # No standing in a case that does not exist, so this also answers "no such case"
-        # (with the same words) without reading the case's row.
-        principal.require(Permission.EXHIBIT_READ, session, case_id)
-        # Core execution on the session's connection: plain rows need no ORM loading step.
-        rows = session.connection().execute(query, params).all()
-        more = len(rows) > limit
-        views = [ExhibitView(*row) for row in rows[:limit]]
-    vault.consulted(principal, "exhibit.list", case_id=case_id, details={"count": len(views)})
-    return views, ((iso_utc(views[-1].created_at), views[-1].id) if more else None)
+    # No standing in a case that does not exist, so this also answers "no such case"
+    # (with the same words) without reading the case's row.
+    principal.require(Permission.EXHIBIT_READ, session, case_id)
+    # Core execution on the session's connection: plain rows need no ORM loading step.
+    rows = session.connection().execute(query, params).all()
+    more = len(rows) > limit
+    return rows[:limit], more
 
 
 def get_exhibit(vault: Vault, principal: Principal, exhibit_id: str) -> ExhibitView:

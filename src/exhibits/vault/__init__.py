@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -136,6 +137,13 @@ class Vault:
         draft = self.draft(principal, action, EventClass.CONSULTATION, **fields)
         self.writer.append([draft])
         return draft
+
+    def consulting(self, principal: Principal, action: str, **fields: Any) -> Future:
+        """``consulted`` without waiting in this thread: the returned future is done once the
+        event is durable. The caller must wait for it (``asyncio.wrap_future``) and check
+        its result before answering: the event loop is woken by the writer directly."""
+        draft = self.draft(principal, action, EventClass.CONSULTATION, **fields)
+        return self.writer.append_pending([draft])
 
     # --- services ------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Who is calling, and the permission every route declares.
 
 Deny by default: a route answers only if it declares a ``Rule`` through ``requires(...)``
-(or ``public(...)``); the app refuses, for everyone, any route that does not. The rule's
+(or ``public(...)``, or ``reads_case(...)`` for a read of one case done with its check in
+one worker-thread call); the app refuses, for everyone, any route that does not. The rule's
 permission comes from the one table in ``access/permissions.py`` and is checked through
 ``access/policy.py`` against the case or exhibit the path names.
 
@@ -14,9 +15,9 @@ of later issues get the same protection for free.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -33,6 +34,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+T = TypeVar("T")
 
 
 class CsrfFailed(ExhibitsError):
@@ -135,8 +137,6 @@ NO_READ_SCOPES = frozenset({"force", "cases", "own", "upload", "service"})
 
 
 def _authorise(vault, rule: Rule, caller: Caller, params: Mapping[str, Any]) -> None:
-    from exhibits.evidence.models import Exhibit
-
     principal = caller.principal
     permission = rule.permission
     assert permission is not None
@@ -145,42 +145,67 @@ def _authorise(vault, rule: Rule, caller: Caller, params: Mapping[str, Any]) -> 
             principal.require(permission)
         return  # cases/own/upload/service: the service limits or checks the answer itself
     with vault.reading() as session:
-        if rule.scope == "case":
-            case_id = params.get("case_id")
-            if not is_id(case_id):
-                raise NotFound("no such case, or you are not assigned to it")
-            principal.require(permission, session, case_id)
-        elif rule.scope == "exhibit":
-            exhibit_id = params.get("exhibit_id")
-            exhibit = session.get(Exhibit, exhibit_id) if is_id(exhibit_id) else None
-            if exhibit is None:
-                raise NotFound("no such exhibit, or you may not see it")
+        _authorise_in(session, rule, caller, params)
+
+
+def _authorise_in(session, rule: Rule, caller: Caller, params: Mapping[str, Any]) -> None:
+    """``_authorise`` for a rule that reads the database, in the given read session."""
+    from exhibits.evidence.models import Exhibit
+
+    principal = caller.principal
+    permission = rule.permission
+    assert permission is not None
+    if rule.scope == "case":
+        case_id = params.get("case_id")
+        if not is_id(case_id):
+            raise NotFound("no such case, or you are not assigned to it")
+        principal.require(permission, session, case_id)
+    elif rule.scope == "exhibit":
+        exhibit_id = params.get("exhibit_id")
+        exhibit = session.get(Exhibit, exhibit_id) if is_id(exhibit_id) else None
+        if exhibit is None:
+            raise NotFound("no such exhibit, or you may not see it")
+        principal.require_exhibit(permission, session, exhibit)
+    elif rule.scope == "event":
+        case_id, exhibit_id = _event_subject(session, str(params.get("seq", "")))
+        if principal.has(Permission.AUDIT_READ):
+            return
+        if case_id is None:
+            principal.require(Permission.AUDIT_READ)
+        principal.require(permission, session, case_id)
+        exhibit = session.get(Exhibit, exhibit_id) if exhibit_id else None
+        if exhibit is not None:
             principal.require_exhibit(permission, session, exhibit)
-        elif rule.scope == "event":
-            case_id, exhibit_id = _event_subject(session, str(params.get("seq", "")))
-            if principal.has(Permission.AUDIT_READ):
-                return
-            if case_id is None:
-                principal.require(Permission.AUDIT_READ)
-            principal.require(permission, session, case_id)
-            exhibit = session.get(Exhibit, exhibit_id) if exhibit_id else None
-            if exhibit is not None:
-                principal.require_exhibit(permission, session, exhibit)
-        else:  # pragma: no cover - a Rule with an unknown scope is a programming error
-            raise ValueError(f"unknown rule scope {rule.scope!r}")
+    else:  # pragma: no cover - a Rule with an unknown scope is a programming error
+        raise ValueError(f"unknown rule scope {rule.scope!r}")
 
 
-def _token_holder(vault, token: str, state: Any) -> Caller:
+def _token_holder(vault, token: str, state: Any, session=None) -> Caller:
     """The caller an API token names, kept on the request (refusals are logged against it)."""
-    caller = Caller(vault.access.signin.authenticate_token(token), None)
+    caller = Caller(vault.access.signin.authenticate_token(token, session), None)
     state.caller = caller
     return caller
 
 
 def _token_caller(vault, rule: Rule, token: str, params: Mapping[str, Any], state: Any) -> Caller:
-    """Identify an API token's holder, then authorise them, in one worker thread."""
-    caller = _token_holder(vault, token, state)
-    _authorise(vault, rule, caller, params)
+    """Identify an API token's holder, then authorise them, in one worker thread and one
+    read session (one transaction)."""
+    with vault.reading() as session:
+        caller = _token_holder(vault, token, state, session)
+        _authorise_in(session, rule, caller, params)
+    return caller
+
+
+async def _signed_in(request: Request, rule: Rule) -> Caller:
+    """The caller of a request (token or session cookie), refused if none or if their force
+    wants a second factor first."""
+    caller = await identify(request)
+    if caller is None:
+        raise NotAuthenticated("sign in, or send an API token: 'Authorization: Bearer <token>'")
+    if rule.second_factor and caller.session is not None and caller.session.second_factor_needed:
+        raise SecondFactorEnrolmentRequired(
+            "your force requires a second factor: set up or enter your authenticator code first"
+        )
     return caller
 
 
@@ -198,18 +223,57 @@ def requires(
             # trip to a thread instead of two, in the same order.
             params = dict(request.path_params)
             return await run_in_threadpool(_token_caller, vault, rule, token, params, request.state)
-        caller = await identify(request)
-        if caller is None:
-            raise NotAuthenticated("sign in, or send an API token: 'Authorization: Bearer <token>'")
-        if rule.second_factor and caller.session is not None and caller.session.second_factor_needed:
-            raise SecondFactorEnrolmentRequired(
-                "your force requires a second factor: set up or enter your authenticator code first"
-            )
+        caller = await _signed_in(request, rule)
         if rule.scope in NO_READ_SCOPES:  # no database read: not worth a trip to a thread
             _authorise(vault, rule, caller, request.path_params)
         else:
             await run_in_threadpool(_authorise, vault, rule, caller, dict(request.path_params))
         return caller
+
+    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+class CaseRead:
+    """A read of the case named by the path, authorised in the same worker-thread call and the
+    same read session (one transaction) as the read itself: ``await read.run(fn)`` identifies the
+    caller (an API token is looked up there), checks the declared permission on the case, and
+    only then calls ``fn(principal, session)``. The caller is reachable only through ``run``,
+    so a route cannot read before the check."""
+
+    __slots__ = ("_caller", "_request", "_rule", "_token")
+
+    def __init__(self, request: Request, rule: Rule, *, token: str | None, caller: Caller | None) -> None:
+        self._request = request
+        self._rule = rule
+        self._token = token
+        self._caller = caller
+
+    async def run(self, fn: Callable[[Principal, Any], T]) -> T:
+        return await run_in_threadpool(self._run, fn, dict(self._request.path_params))
+
+    def _run(self, fn: Callable[[Principal, Any], T], params: dict[str, Any]) -> T:
+        vault = self._request.app.state.vault
+        with vault.reading() as session:
+            caller = self._caller
+            if caller is None:
+                assert self._token is not None
+                caller = _token_holder(vault, self._token, self._request.state, session)
+            _authorise_in(session, self._rule, caller, params)
+            return fn(caller.principal, session)
+
+
+def reads_case(permission: Permission, *, note: str = "") -> Any:
+    """Declare (and enforce) a case-scoped permission, like ``requires(permission, "case")``,
+    for a route that reads the case: the route gets a ``CaseRead`` and does the check and its
+    read in one trip to a worker thread (API tokens: token, permission and read together)."""
+    rule = Rule(permission, "case", note=note)
+
+    async def dependency(request: Request) -> CaseRead:
+        token = None if "caller" in request.scope.get("state", {}) else _bearer(request)
+        if token is not None:
+            return CaseRead(request, rule, token=token, caller=None)
+        return CaseRead(request, rule, token=None, caller=await _signed_in(request, rule))
 
     dependency.exhibits_rule = rule  # type: ignore[attr-defined]
     return Depends(dependency)
