@@ -120,3 +120,12 @@ def test_demo_case_and_key_listing(cli):
     assert cli("demo").exit_code == 0  # running it again changes nothing
     keys = json.loads(cli("key", "show", "--json").stdout)
     assert len(keys) == 1 and len(keys[0]["fingerprint"]) == 64
+
+
+def test_a_mistyped_command_is_a_usage_error_not_a_crash(tmp_path):
+    for args, message in ((["nosuch"], "No such command"), (["ls", "--bogus"], "No such option")):
+        done = subprocess.run(
+            [sys.executable, "-m", "exhibits", *args], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert done.returncode == 2, done.stderr
+        assert message in done.stderr and "internal error" not in done.stderr

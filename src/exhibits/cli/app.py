@@ -161,10 +161,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # the click usage errors and genuine bugs
+    except Exception as exc:  # usage errors (Typer's own click, or click) and genuine bugs
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, typer.TyperException | click.ClickException) and hasattr(exc, "show"):
             exc.show()
             sys.exit(exc.exit_code)
         if os.environ.get("EXHIBITS_DEBUG"):

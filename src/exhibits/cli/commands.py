@@ -31,6 +31,10 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     "case": (EVIDENCE, "Cases: create, list, show, assign people."),
     "demo": (CUSTODY, "Create a small demonstration case (DEMO/0001/26) with three exhibits."),
     "init": (CUSTODY, "Create a vault: data directory, database, signing key and first administrator."),
+    "upgrade": (
+        CUSTODY,
+        "Bring the vault's database up to this version of Exhibits (apply pending migrations).",
+    ),
     "verify": (CUSTODY, "Re-hash every blob and recompute the whole log. Exit status 10 on any tampering."),
     "checkpoint": (CUSTODY, "Sign a checkpoint of the log now, to hold outside the vault."),
     "backup": (CUSTODY, "Make a consistent copy of database, blobs and checkpoint."),
@@ -55,6 +59,10 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
         "Other cases you may see where this case's people, vehicles, numbers or footage also appear.",
     ),
     "link": (SEARCH, "Confirm or reject a suggested link between two cases."),
+    "search-optimise": (
+        SEARCH,
+        "Build the search index's lists of frequent words (SQLite; the worker does it when idle).",
+    ),
     "get": (
         REDACTION,
         "Write an original or a derivative (such as a redacted copy) to a file, hash-checked and logged.",
