@@ -95,28 +95,14 @@ def build(args, folder: Path, rng: random.Random, words: list[str], weights: lis
                 )
                 ctx.session.add(row)
                 ctx.session.flush()
-                if args.no_vectors:
-                    from exhibits.search.models import SearchDoc
-                    from exhibits.search.normalise import index_body
-
-                    ctx.session.add_all(
-                        SearchDoc(
-                            sha256=sha,
-                            exhibit_id=None,
-                            layer="transcript",
-                            origin=row.id,
-                            position=p["position"],
-                            locator=p["locator"],
-                            text=p["text"],
-                            body=index_body(p["text"]),
-                            entity_types="",
-                        )
-                        for p in pieces
-                    )
-                else:
-                    index.replace_docs(
-                        ctx.session, sha256=sha, layer="transcript", origin=row.id, pieces=pieces
-                    )
+                index.replace_docs(
+                    ctx.session,
+                    sha256=sha,
+                    layer="transcript",
+                    origin=row.id,
+                    pieces=pieces,
+                    embed=not args.no_vectors,
+                )
 
         t = time.perf_counter()
         vault.write(unit)
