@@ -27,7 +27,7 @@ from exhibits.storage.base import (
     hash_stream,
     is_sha256,
 )
-from exhibits.storage.writeback import start_writeback
+from exhibits.storage.writeback import FileAppender
 
 TMP_PREFIX = "ingest-"
 
@@ -72,19 +72,9 @@ class LocalBlobStore:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             pump = Pump(limit, progress)
-            done = 0
-
-            def write(chunk: memoryview) -> None:
-                nonlocal done
-                length = len(chunk)
-                while chunk:
-                    chunk = chunk[os.write(fd, chunk) :]
-                # Start writing to disk as we go, while the other thread hashes: the final
-                # fdatasync then finds little left to write, instead of the whole file at once.
-                start_writeback(fd, done, length)
-                done += length
-
-            pump.run(source, write)
+            # Written to disk as it goes, while the other thread hashes: the final fdatasync
+            # then finds little left to write, instead of the whole file at once.
+            pump.run(source, FileAppender(fd))
             pump.check(expected_sha256)
             os.fdatasync(fd)
             os.close(fd)

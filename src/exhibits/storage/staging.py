@@ -36,7 +36,7 @@ from pathlib import Path
 from exhibits.locations import CONFIG_FILE, TMP_DIR
 from exhibits.storage.base import Pump
 from exhibits.storage.local import TMP_PREFIX  # the same cleanup removes staged files
-from exhibits.storage.writeback import start_writeback
+from exhibits.storage.writeback import FileAppender
 
 MIN_BYTES = 64 * 2**20  # below this, start-up outweighs the copy: ingest as usual
 SWITCH_INTERVAL = 0.0005  # seconds; lets the staging threads take the GIL back promptly
@@ -146,17 +146,12 @@ class StagedCopy:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
             self._tmp = tmp
             try:
-                written = 0
+                append = FileAppender(fd)
 
                 def write(chunk: memoryview) -> None:
-                    nonlocal written
                     if self._stop.is_set():
                         raise _Stopped
-                    length = len(chunk)
-                    while chunk:
-                        chunk = chunk[os.write(fd, chunk) :]
-                    start_writeback(fd, written, length)
-                    written += length
+                    append(chunk)
 
                 # A source that grows past the size it had when opened is refused (TooLarge)
                 # rather than copied on: it is changing, and will not be taken.

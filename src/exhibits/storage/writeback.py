@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import sys
 from collections.abc import Callable
 
@@ -32,3 +33,19 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     """Ask the kernel to begin writing ``length`` bytes at ``offset`` of ``fd`` to disk."""
     if _SYNC_FILE_RANGE is not None and length > 0:
         _SYNC_FILE_RANGE(fd, offset, length, SYNC_FILE_RANGE_WRITE)
+
+
+class FileAppender:
+    """Write each chunk to ``fd`` in full, at the end of what was written before, and start
+    its writeback at once (the ingest pump's sink for a temporary file)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.written = 0
+
+    def __call__(self, chunk: memoryview) -> None:
+        length = len(chunk)
+        while chunk:
+            chunk = chunk[os.write(self.fd, chunk) :]
+        start_writeback(self.fd, self.written, length)
+        self.written += length
