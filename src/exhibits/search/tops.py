@@ -144,11 +144,9 @@ def scores(session: Session, found: Plan) -> list[tuple[int, float]]:
             continue
         seen.add(doc_id)
         held = split(stream)
-        norm = K1 * (1 - B + B * len(held) / average)
         score = 0.0
-        for weight_of_token, token in pairs:  # FTS5's own order of operations: same doubles
-            tf = held.count(token)
-            score += weight_of_token * ((tf * (K1 + 1.0)) / (tf + norm))
+        for token_idf, token in pairs:  # FTS5's own order of operations: the same doubles
+            score += token_idf * weight(held.count(token), len(held), average)
         scored.append((doc_id, score))
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored
