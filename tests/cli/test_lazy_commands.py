@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import typer
 import typer.main
@@ -14,7 +10,7 @@ import typer.main
 from exhibits.cli.commands import BUILTIN_COMMANDS
 from exhibits.hooks import DEFAULT_PLUGINS, hookimpl, plugin_manager
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+from .fresh import after_command
 
 
 def _first_paragraph(text: str | None) -> str:
@@ -53,27 +49,11 @@ def test_help_lists_every_command_with_its_help(cli):
 
 def _modules_after(*args: str) -> list[str]:
     """The capability command modules a fresh ``exhibits`` process imported to run ``args``."""
-    code = (
-        "import json, sys\n"
-        "from exhibits.cli import main\n"
-        f"sys.argv = ['exhibits', *{list(args)!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('exhibits.') and m.endswith('.cli') and m.count('.') == 2)\n"
-        "print('MODULES=' + json.dumps(loaded))\n"
+    loaded = (
+        "json.dumps(sorted(m for m in sys.modules"
+        " if m.startswith('exhibits.') and m.endswith('.cli') and m.count('.') == 2))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(SRC)},
-        check=False,
-    )
-    line = [text for text in done.stdout.splitlines() if text.startswith("MODULES=")]
-    assert line, done.stdout + done.stderr
-    return json.loads(line[-1].removeprefix("MODULES="))
+    return json.loads(after_command(args, loaded))
 
 
 def test_listing_the_commands_imports_none_of_them():
