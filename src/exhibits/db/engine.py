@@ -7,11 +7,13 @@ connections that never block the writer (WAL).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -48,9 +50,16 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_READER_CACHE_KIB}")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        # Straight to the driver: SQLAlchemy's statement machinery (events, compiled cache,
+        # result set-up) cost more than the BEGIN itself, and this runs for every transaction.
+        try:
+            connection.connection.driver_connection.execute(begin)
+        except sqlite3.Error as exc:  # as SQLAlchemy would have raised it (e.g. OperationalError)
+            raise DBAPIError.instance(begin, None, exc, sqlite3.Error) from exc
 
     return engine
 
