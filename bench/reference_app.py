@@ -47,7 +47,10 @@ class ReferencePlugin:
 
 def make_app():
     from exhibits.web.app import create_app
+    from exhibits.web.server import settle_heap
 
     plugin_manager().register(ReferencePlugin())
     vault = Vault.open(Path(os.environ["EXHIBITS_VAULT"]))
-    return create_app(vault)
+    app = create_app(vault)
+    settle_heap()  # as `exhibits serve` does before serving
+    return app
