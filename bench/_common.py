@@ -64,5 +64,17 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
         print(f"  {label:<{width}}  {value}")
 
 
+def installed_bytecode() -> None:
+    """Compile Exhibits' modules to bytecode (``__pycache__``), as installing a wheel does and
+    as an editable install's first run does: a timed command then starts as a user's does,
+    even where ``PYTHONDONTWRITEBYTECODE`` is set (this machine sets it), which would
+    otherwise compile every module from source on every run."""
+    import compileall
+
+    import exhibits
+
+    compileall.compile_dir(Path(exhibits.__file__).parent, quiet=1)
+
+
 def cores_note() -> str:
     return f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start"

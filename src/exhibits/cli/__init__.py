@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import sys
 
 # Start-up imports some 700 modules: hundreds of thousands of objects that live as long as
 # the process. With the default thresholds the cyclic collector scans them again and again
@@ -27,6 +28,9 @@ def main() -> None:
         _tuned = gc.get_threshold()
         gc.set_threshold(*STARTUP_THRESHOLDS)
         atexit.register(gc.freeze)  # registered first, so it runs after every other handler
+    from exhibits.cli.ahead import stage_ahead
+
+    stage_ahead(sys.argv[1:])  # a large file to add starts copying before the parser loads
     from exhibits.cli.app import main as run
 
     run()

@@ -24,6 +24,7 @@ This module imports nothing heavy, so that it can start before the rest of Exhib
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import stat
@@ -208,19 +209,57 @@ class StagedCopy:
         self.close()
 
 
-def stage_first_file(paths: list[Path], vault_dir: Path) -> StagedCopy | None:
-    """Start copying the first of ``paths`` into ``vault_dir``'s tmp area, when that is worth
-    it: a regular file of at least ``MIN_BYTES``, and a vault there (its settings file and
-    tmp directory exist; nothing is created). None otherwise."""
-    if not paths:
+_early: StagedCopy | None = None  # started from a guess, before the caller knew (stage_early)
+
+
+def stage_early(path: Path, vault_dir: Path) -> None:
+    """Start staging ``path`` for ``vault_dir`` before it is certain that it will be ingested
+    there (``exhibits.cli.ahead``). ``stage_first_file`` hands the copy over when asked for
+    the same file and vault and closes it otherwise; at exit it is closed in any case."""
+    global _early
+    tmp_dir = _staging_area(path, vault_dir)
+    if tmp_dir is not None:
+        _early = StagedCopy(path, tmp_dir).start()
+        atexit.register(_early.close)
+
+
+def _early_copy_of(path: Path, tmp_dir: Path | None) -> StagedCopy | None:
+    """The early copy, if it is of ``path`` into ``tmp_dir``; an early copy of anything else
+    is stopped and removed."""
+    global _early
+    copy, _early = _early, None
+    if copy is None:
         return None
+    if os.path.abspath(copy.source) == os.path.abspath(path) and copy.tmp_dir == tmp_dir:
+        return copy
+    copy.close()
+    return None
+
+
+def _staging_area(path: Path, vault_dir: Path) -> Path | None:
+    """``vault_dir``'s tmp area, if ``path`` is worth staging there: a regular file of at
+    least ``MIN_BYTES``, and a vault there (its settings file and tmp directory exist;
+    nothing is created)."""
     try:
         vault_dir = vault_dir.resolve()
         if not (vault_dir / CONFIG_FILE).is_file() or not (vault_dir / TMP_DIR).is_dir():
             return None
-        info = os.stat(paths[0])
+        info = os.stat(path)
     except OSError:
         return None
     if not stat.S_ISREG(info.st_mode) or info.st_size < MIN_BYTES:
         return None
-    return StagedCopy(paths[0], vault_dir / TMP_DIR).start()
+    return vault_dir / TMP_DIR
+
+
+def stage_first_file(paths: list[Path], vault_dir: Path) -> StagedCopy | None:
+    """Start copying the first of ``paths`` into ``vault_dir``'s tmp area, when that is worth
+    it (``_staging_area``); None otherwise. A copy of that file started early
+    (``stage_early``) is handed over instead of starting another."""
+    if not paths:
+        return None
+    tmp_dir = _staging_area(paths[0], vault_dir)
+    early = _early_copy_of(paths[0], tmp_dir)
+    if early is not None or tmp_dir is None:
+        return early
+    return StagedCopy(paths[0], tmp_dir).start()
