@@ -27,6 +27,7 @@ from exhibits.storage.base import (
     hash_stream,
     is_sha256,
 )
+from exhibits.storage.filecopy import Copied, copy_hashed, pumped, regular_file
 from exhibits.storage.writeback import FileAppender
 
 TMP_PREFIX = "ingest-"
@@ -39,6 +40,20 @@ def _hash_fd(fd: int, progress: Progress | None = None) -> str:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     with open(fd, "rb", closefd=False) as handle:
         return hash_stream(handle, progress)
+
+
+def _copy_in(source: BinaryIO, fd: int, limit: int, progress: Progress | None) -> Copied:
+    """Copy ``source`` into the temporary file ``fd``: in the kernel where it is a regular
+    file, else through the pump. Either way the bytes are written to disk as they go, while
+    another thread hashes them: the final fdatasync then finds little left to write."""
+    source_fd = regular_file(source)
+    if source_fd is not None:
+        copied = copy_hashed(source_fd, fd, limit=limit, progress=progress)
+        if copied is not None:
+            return copied
+    pump = Pump(limit, progress)
+    pump.run(source, FileAppender(fd))
+    return pumped(pump)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -69,20 +84,17 @@ class LocalBlobStore:
     ) -> IngestResult:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            pump = Pump(limit, progress)
-            # Written to disk as it goes, while the other thread hashes: the final fdatasync
-            # then finds little left to write, instead of the whole file at once.
-            pump.run(source, FileAppender(fd))
-            pump.check(expected_sha256)
+            copied = _copy_in(source, fd, limit, progress)
+            check_content(copied.size, copied.sha256, expected_sha256)
             os.fdatasync(fd)
             os.close(fd)
             fd = -1
             fault_point("ingest.temp_written")
-            created = self._place(tmp, pump.sha256)
+            created = self._place(tmp, copied.sha256)
             fault_point("ingest.renamed")
-            return IngestResult(pump.sha256, pump.size, pump.head, created)
+            return IngestResult(copied.sha256, copied.size, copied.head, created)
         finally:
             if fd >= 0:
                 os.close(fd)

@@ -3,7 +3,8 @@
 A command that ingests a large local file spends its first second or two importing the
 application (the database layer, the models, the vault) before it reads a byte. A
 ``StagedCopy`` started as soon as the vault's directory is known does the reading, hashing
-and writing meanwhile, on its own threads: the bytes go to a new temporary file of the tmp
+and writing meanwhile, on its own threads (the copy in the kernel where it can be:
+``exhibits.storage.filecopy``): the bytes go to a new temporary file of the tmp
 area (``ingest-*``, mode 0600, the same name pattern as an ingest's own temporary files),
 which is fdatasynced once complete. Nothing is recorded and nothing becomes visible in the
 store by staging.
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from exhibits.locations import CONFIG_FILE, TMP_DIR
 from exhibits.storage.base import Pump
+from exhibits.storage.filecopy import Copied, Stopped, copy_hashed, pumped
 from exhibits.storage.local import TMP_PREFIX  # the same cleanup removes staged files
 from exhibits.storage.writeback import FileAppender
 
@@ -63,10 +65,6 @@ def _quick_switches(on: bool) -> None:
             _copies_running -= 1
             if _copies_running == 0:
                 sys.setswitchinterval(_saved_interval)
-
-
-class _Stopped(Exception):
-    """The copy was closed before it finished."""
 
 
 @dataclass(frozen=True)
@@ -144,30 +142,37 @@ class StagedCopy:
             with contextlib.suppress(OSError):
                 os.posix_fadvise(source_fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             tmp = self.tmp_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
             self._tmp = tmp
             try:
-                append = FileAppender(fd)
-
-                def write(chunk: memoryview) -> None:
-                    if self._stop.is_set():
-                        raise _Stopped
-                    append(chunk)
-
                 # A source that grows past the size it had when opened is refused (TooLarge)
                 # rather than copied on: it is changing, and will not be taken.
-                pump = Pump(before.size, None)
-                with open(source_fd, "rb", buffering=0, closefd=False) as reader:
-                    pump.run(reader, write)
+                copied = copy_hashed(source_fd, fd, limit=before.size, stop=self._stop)
+                if copied is None:
+                    copied = self._pump(source_fd, fd, before.size)
                 after = FileIdentity.of(os.fstat(source_fd))
                 os.fdatasync(fd)
             finally:
                 os.close(fd)
-            if pump.size != before.size:
+            if copied.size != before.size:
                 return None
-            return _Done(StagedFile(tmp, pump.sha256, pump.size), before, after)
+            return _Done(StagedFile(tmp, copied.sha256, copied.size), before, after)
         finally:
             os.close(source_fd)
+
+    def _pump(self, source_fd: int, fd: int, limit: int) -> Copied:
+        """The copy through Python's buffers, where the kernel cannot copy the file."""
+        append = FileAppender(fd)
+
+        def write(chunk: memoryview) -> None:
+            if self._stop.is_set():
+                raise Stopped
+            append(chunk)
+
+        pump = Pump(limit, None)
+        with open(source_fd, "rb", buffering=0, closefd=False) as reader:
+            pump.run(reader, write)
+        return pumped(pump)
 
     def wait(self) -> None:
         if self._thread.ident is not None:  # started
