@@ -109,16 +109,41 @@ def claim(
     job_id: str | None = None,
 ) -> ClaimedJob | None:
     """Take the most urgent job this worker can run, or the given one, with a fresh lease."""
+    taken = claim_many(
+        session, registry, owner, now, 1,
+        lease_seconds=lease_seconds, max_attempts=max_attempts, queues=queues, job_id=job_id,
+    )  # fmt: skip
+    return taken[0] if taken else None
+
+
+def claim_many(
+    session: Session,
+    registry: Registry,
+    owner: str,
+    now: datetime,
+    limit: int,
+    *,
+    lease_seconds: int,
+    max_attempts: int,
+    queues: Iterable[str] | None = None,
+    job_id: str | None = None,
+) -> list[ClaimedJob]:
+    """Take up to ``limit`` of the most urgent jobs this worker can run, each with a fresh
+    lease: a worker that claims its next few jobs at once pays for one round trip."""
     known = registry.known()
-    if not known:
-        return None
+    if not known or limit < 1:
+        return []
     shape = None if queues is None else tuple(queues)
     expired, ready = _claim_statements(tuple(known), shape, job_id is not None)
-    values = {"now": now, "job_id": job_id}
+    values = {"now": now, "job_id": job_id, "limit": limit}
+    taken: list[ClaimedJob] = []
     # Jobs whose worker stopped renewing the lease come first: they are the oldest work.
-    for job in session.scalars(expired, values):
+    for job in session.scalars(expired, values).all():
+        if len(taken) == limit:
+            break
         if job.attempts < max_attempts:
-            return _take(session, job, owner, now, lease_seconds)
+            taken.append(_take(session, job, owner, now, lease_seconds))
+            continue
         fail(
             session,
             job,
@@ -126,8 +151,11 @@ def claim(
             f"stopped {job.attempts} times while processing (the worker was killed, lost or "
             "crashed each time)",
         )
-    job = session.scalar(ready, values)
-    return None if job is None else _take(session, job, owner, now, lease_seconds)
+    if len(taken) < limit:
+        values["limit"] = limit - len(taken)
+        runnable = session.scalars(ready, values).all()
+        taken += [_take(session, job, owner, now, lease_seconds) for job in runnable]
+    return taken
 
 
 @functools.lru_cache(maxsize=64)
@@ -153,7 +181,7 @@ def _claim_statements(
         ~_UNMET,
         *narrow,
     )
-    return expired.order_by(*order), ready.order_by(*order).limit(1)
+    return expired.order_by(*order), ready.order_by(*order).limit(bindparam("limit"))
 
 
 def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: int) -> ClaimedJob:
@@ -202,12 +230,37 @@ def extend_lease(session: Session, job_id: str, token: str, now: datetime, lease
     return True
 
 
+def extend_leases(
+    session: Session, held_jobs: Iterable[tuple[str, str]], now: datetime, lease_seconds: int
+) -> list[str]:
+    """Renew the leases of the (job id, token) pairs a worker holds; returns the ids of
+    those it no longer holds (another worker took them over)."""
+    return [
+        job_id for job_id, token in held_jobs if not extend_lease(session, job_id, token, now, lease_seconds)
+    ]
+
+
 def _release(job: Job, status: JobStatus, now: datetime) -> None:
     job.status = status
     job.finished_at = now
     job.lease_owner = None
     job.lease_token = None
     job.lease_expires_at = None
+
+
+def release(session: Session, job_id: str, token: str) -> bool:
+    """Give back a job claimed but never started (its worker is stopping): it is pending
+    again at once, for any worker, and the claim does not count as an attempt."""
+    job = held(session, job_id, token)
+    if job is None:
+        return False
+    job.status = JobStatus.PENDING
+    job.attempts = max(0, job.attempts - 1)
+    job.lease_owner = None
+    job.lease_token = None
+    job.lease_expires_at = None
+    job.started_at = None
+    return True
 
 
 def complete(session: Session, job: Job, now: datetime, run_seconds: float, warnings: list[str]) -> list[Job]:
