@@ -24,6 +24,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from exhibits.faults import fault_point
@@ -43,7 +44,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 60  # between idle-time housekeeping calls (exhibits_idle)
-AHEAD = 1  # jobs each slot has claimed beyond the one it runs: the next is in hand at once
+# Jobs each slot has claimed beyond the one it runs, so that its next job is in hand while
+# the recorder's unit of work (which claims more) is under way. A killed worker's jobs wait
+# out their leases, claimed-ahead ones included; a stopping worker gives those back.
+AHEAD = 4
 MAX_BATCH = 64  # finished jobs recorded in one unit of work
 _DONE = None  # tells the recorder that the slots have stopped
 
@@ -77,6 +81,7 @@ class EmbeddedWorker:
         self.lost: set[str] = set()
         self.finished: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()
         self.recorder = JobExecutor(self.service, Runner(), self.owner)  # its runner never starts
+        self.sweeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exhibits-sweeper")
 
     @property
     def in_hand(self) -> int:
@@ -106,6 +111,7 @@ class EmbeddedWorker:
         keeper_stop.set()
         _join([keeper])
         self.recorder.close()
+        self.sweeper.shutdown()  # every work directory is gone before run() returns
         return self.completed
 
     def stop(self) -> None:
@@ -243,7 +249,7 @@ class EmbeddedWorker:
         if recorded.claimed:
             self.service.dispatcher.wakeup.set()
         for finished, status in zip(stored, recorded.statuses, strict=True):
-            discard(finished)
+            self.sweeper.submit(discard, finished)  # off the recorder's path: rmdir is slow here
             self._drop(finished.claimed, status)
 
     def _give_back_unstarted(self) -> None:
