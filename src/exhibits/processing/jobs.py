@@ -136,13 +136,13 @@ def claim_many(
     shape = None if queues is None else tuple(queues)
     expired, ready = _claim_statements(tuple(known), shape, job_id is not None)
     values = {"now": now, "job_id": job_id, "limit": limit}
-    taken: list[ClaimedJob] = []
+    taken: list[Job] = []
     # Jobs whose worker stopped renewing the lease come first: they are the oldest work.
     for job in session.scalars(expired, values).all():
         if len(taken) == limit:
             break
         if job.attempts < max_attempts:
-            taken.append(_take(session, job, owner, now, lease_seconds))
+            taken.append(_take(job, owner, now, lease_seconds))
             continue
         fail(
             session,
@@ -154,8 +154,8 @@ def claim_many(
     if len(taken) < limit:
         values["limit"] = limit - len(taken)
         runnable = session.scalars(ready, values).all()
-        taken += [_take(session, job, owner, now, lease_seconds) for job in runnable]
-    return taken
+        taken += [_take(job, owner, now, lease_seconds) for job in runnable]
+    return _claimed(session, taken)
 
 
 @functools.lru_cache(maxsize=64)
@@ -184,7 +184,7 @@ def _claim_statements(
     return expired.order_by(*order), ready.order_by(*order).limit(bindparam("limit"))
 
 
-def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: int) -> ClaimedJob:
+def _take(job: Job, owner: str, now: datetime, lease_seconds: int) -> Job:
     job.status = JobStatus.RUNNING
     job.attempts += 1
     job.lease_owner = owner[:200]
@@ -192,26 +192,38 @@ def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: 
     job.lease_expires_at = now + timedelta(seconds=lease_seconds)
     job.started_at = now
     job.error = None
-    dependencies = dict(
-        session.execute(
-            select(Job.processor, Job.id)
-            .join(JobDependency, JobDependency.depends_on == Job.id)
-            .where(JobDependency.job_id == job.id)
-        ).all()
-    )
-    return ClaimedJob(
-        id=job.id,
-        token=job.lease_token,
-        sha256=job.sha256,
-        processor=job.processor,
-        version=job.version,
-        params=dict(job.params or {}),
-        params_hash=job.params_hash,
-        mime_type=job.mime_type,
-        queue=job.queue,
-        attempts=job.attempts,
-        dependencies=dependencies,
-    )
+    return job
+
+
+def _claimed(session: Session, taken: list[Job]) -> list[ClaimedJob]:
+    """What workers need of the jobs just taken, their dependencies read in one statement."""
+    dependencies: dict[str, dict[str, str]] = {job.id: {} for job in taken}
+    if taken:
+        rows = session.execute(_DEPENDENCIES, {"job_ids": list(dependencies)})
+        for job_id, processor, dependency_id in rows:
+            dependencies[job_id][processor] = dependency_id
+    return [
+        ClaimedJob(
+            id=job.id,
+            token=job.lease_token or "",
+            sha256=job.sha256,
+            processor=job.processor,
+            version=job.version,
+            params=dict(job.params or {}),
+            params_hash=job.params_hash,
+            mime_type=job.mime_type,
+            queue=job.queue,
+            attempts=job.attempts,
+            dependencies=dependencies[job.id],
+        )
+        for job in taken
+    ]
+
+
+def load(session: Session, job_ids: list[str]) -> list[Job]:
+    """Read these jobs into the session in one statement: ``held`` then finds each there
+    (while the caller keeps the list: the session holds unchanged objects weakly)."""
+    return list(session.scalars(select(Job).where(Job.id.in_(job_ids)))) if job_ids else []
 
 
 def held(session: Session, job_id: str, token: str) -> Job | None:
@@ -338,6 +350,11 @@ _DEPENDANTS = (
     .order_by(Job.created_at)
 )
 _NOW_READY = _DEPENDANTS.where(Job.status == JobStatus.PENDING, ~_UNMET)
+_DEPENDENCIES = (
+    select(JobDependency.job_id, Job.processor, Job.id)
+    .join(Job, Job.id == JobDependency.depends_on)
+    .where(JobDependency.job_id.in_(bindparam("job_ids", expanding=True)))
+)
 
 
 def reopen(session: Session, job: Job, now: datetime, requested_by: str | None) -> list[Job]:
