@@ -219,7 +219,10 @@ class EmbeddedWorker:
                     ending = True
                     break
                 batch.append(more)
-            self._record(batch)
+            try:
+                self._record(batch)
+            except Exception:  # a bug here must not stop the recording of later jobs
+                log.exception("recording %d finished jobs failed", len(batch))
         self._give_back_unstarted()
 
     def _record(self, batch: list[Finished]) -> None:
