@@ -306,15 +306,17 @@ class EmbeddedWorker:
         )
 
     def _abandon(self, lost: list[str]) -> None:
-        """Jobs another worker took over (after a stall): stop any that is running."""
+        """Jobs this worker no longer holds: taken over by another worker after a stall, or
+        just recorded by this one (the renewal read them after the recorder's commit).
+        Any still running is stopped; one waiting to be recorded is found lost there."""
         with self.lock:
             for job_id in lost:
                 if job_id not in self.held:
-                    continue  # finished meanwhile
-                log.warning("job %s was taken over by another worker; abandoning it", job_id)
+                    continue  # recorded meanwhile
                 self.lost.add(job_id)
                 runner = self.running.get(job_id)
                 if runner is not None:
+                    log.warning("job %s was taken over by another worker; abandoning it", job_id)
                     runner.kill()
 
     # --- idle time ---------------------------------------------------------------------------
