@@ -285,7 +285,8 @@ def complete(session: Session, job: Job, now: datetime, run_seconds: float, warn
 
 def _released(session: Session, job: Job, now: datetime) -> list[Job]:
     """Dependants of a finished job whose dependencies are now all met."""
-    ready = list(session.scalars(_NOW_READY, {"job_id": job.id}))
+    unblocked = session.scalars(_UNBLOCKED, {"job_id": job.id})
+    ready = [dependant for dependant in unblocked if dependant.status == JobStatus.PENDING]
     for dependant in ready:
         dependant.ready_at = now
     return ready
@@ -349,7 +350,10 @@ _DEPENDANTS = (
     .where(JobDependency.depends_on == bindparam("job_id"))
     .order_by(Job.created_at)
 )
-_NOW_READY = _DEPENDANTS.where(Job.status == JobStatus.PENDING, ~_UNMET)
+# Whether each is still pending is checked in Python: told "status = 'pending'", SQLite
+# walks the claim index through every pending job (a whole backlog, for every finished job)
+# instead of looking up the few dependants by the dependency index.
+_UNBLOCKED = _DEPENDANTS.where(~_UNMET)
 _DEPENDENCIES = (
     select(JobDependency.job_id, Job.processor, Job.id)
     .join(Job, Job.id == JobDependency.depends_on)
