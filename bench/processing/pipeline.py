@@ -210,7 +210,7 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(
-        f"pipeline: {args.images} {args.size} JPEGs (probe + image-proxy each), {database}, "
+        f"pipeline: {args.images} {args.size} JPEGs (every processor that applies to each), {database}, "
         f"{os.cpu_count()} cores"
     )
     for r in results:

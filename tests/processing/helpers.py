@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from exhibits.processing.processor import Context, Derivative, Processor, Result
 
@@ -60,3 +61,20 @@ class Escaper(Processor):
 
     def run(self, ctx: Context) -> Result:
         return Result(derivatives=[Derivative("secret", ctx.workdir / ".." / ".." / "input", "text/plain")])
+
+
+class Gate(Processor):
+    """Says it has started (a file in $EXHIBITS_TEST_GATE), then waits for the gate to open
+    (a file named ``open`` there): a test can act while a job is certainly running."""
+
+    name = "test-gate"
+    version = "1"
+    accepts = ("text/plain",)
+
+    def run(self, ctx: Context) -> Result:
+        folder = Path(os.environ["EXHIBITS_TEST_GATE"])
+        (folder / f"started-{ctx.sha256}").touch()
+        deadline = time.monotonic() + 60
+        while not (folder / "open").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return Result(facts={"gate": "passed"})

@@ -1,10 +1,12 @@
-"""Running one claimed job: inputs out of the vault, the processor in its runner, outputs in.
+"""Running claimed jobs: inputs out of the vault, the processor in its runner, outputs in.
 
-The slow part (processing, storing output blobs) happens outside any unit of work; the
-unit that follows only records: blob rows, facts, derivatives, container members, the
-custody event and the job's new state, all in one transaction. It first checks that
-this worker still holds the job's lease, so a job that another worker took over after
-a stall is recorded once, by one of them.
+A job goes through three steps: ``perform`` (the processor in its runner), ``store``
+(output files into the blob store) and ``record``. The slow parts happen outside any
+unit of work; the unit that records only writes rows: blob rows, facts, derivatives,
+container members, the custody event and the job's new state. One unit may record
+several finished jobs (each in its own savepoint, so one job's failure spoils no other)
+and claim the next few. It first checks that this worker still holds each job's lease,
+so a job that another worker took over after a stall is recorded once, by one of them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,12 +32,13 @@ from exhibits.faults import fault_point
 from exhibits.ids import new_id
 from exhibits.processing import jobs
 from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job
-from exhibits.processing.processor import Context, Derivative, Processor, Result
+from exhibits.processing.processor import Context, Derivative, Processor
 from exhibits.processing.runner import Outcome, Runner
 from exhibits.storage import IngestResult
 
 if TYPE_CHECKING:
     from exhibits.processing.service import ProcessingService
+    from exhibits.vault import Vault
 
 log = logging.getLogger(__name__)
 DERIVE_ACTION = "content.derive"
@@ -51,6 +54,27 @@ def worker_name(slot: int | str = 0) -> str:
     return f"{socket.gethostname()}:{__import__('os').getpid()}:{slot}"
 
 
+@dataclass
+class Finished:
+    """A job whose processor has run, on its way to being recorded."""
+
+    claimed: jobs.ClaimedJob
+    processor: Processor
+    outcome: Outcome
+    workdir: Path
+    ctx: Context | None = None
+    stored: list[Stored] = field(default_factory=list)
+
+
+@dataclass
+class Recorded:
+    """What one recording unit did: each job's new status (or 'lost', or 'error' where its
+    savepoint failed), and the jobs it claimed next."""
+
+    statuses: list[str]
+    claimed: list[jobs.ClaimedJob]
+
+
 class JobExecutor:
     """Runs claimed jobs for one worker slot, through that slot's runner process."""
 
@@ -59,86 +83,87 @@ class JobExecutor:
         self.vault = service.vault
         self.runner = runner
         self.owner = owner
-        # An embedded worker claims its next job (from these queues; None: any) in the unit of
-        # work that records the last one: one commit fewer per job. False: do not (Celery
-        # workers are handed their jobs).
-        self.chain_queues: list[str] | bool | None = False
-        self.next_claim: jobs.ClaimedJob | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
-    def take_next(self) -> jobs.ClaimedJob | None:
-        claimed, self.next_claim = self.next_claim, None
-        return claimed
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
-    def _claim_next(self, wctx: WriteContext) -> None:
-        if self.chain_queues is False:
-            return
+    def claim(self, *, queues: list[str] | None = None, job_id: str | None = None) -> jobs.ClaimedJob | None:
+        taken = self.claim_many(1, queues=queues, job_id=job_id)
+        return taken[0] if taken else None
+
+    def claim_many(
+        self, limit: int, *, queues: list[str] | None = None, job_id: str | None = None
+    ) -> list[jobs.ClaimedJob]:
+        return self.vault.write(lambda ctx: self._claim(ctx, limit, queues, job_id))
+
+    def _claim(
+        self, wctx: WriteContext, limit: int, queues: list[str] | None, job_id: str | None = None
+    ) -> list[jobs.ClaimedJob]:
         settings = self.service.settings
-        self.next_claim = jobs.claim(
+        return jobs.claim_many(
             wctx.session,
             self.service.registry,
             self.owner,
             self.vault.now(),
+            limit,
             lease_seconds=settings.lease_seconds,
             max_attempts=settings.max_attempts,
-            queues=self.chain_queues or None,
-        )
-
-    def claim(self, *, queues: list[str] | None = None, job_id: str | None = None) -> jobs.ClaimedJob | None:
-        settings = self.service.settings
-        return self.vault.write(
-            lambda ctx: jobs.claim(
-                ctx.session,
-                self.service.registry,
-                self.owner,
-                self.vault.now(),
-                lease_seconds=settings.lease_seconds,
-                max_attempts=settings.max_attempts,
-                queues=queues,
-                job_id=job_id,
-            )
+            queues=queues,
+            job_id=job_id,
         )
 
     def run(self, claimed: jobs.ClaimedJob) -> str:
         """Process a claimed job to its end; returns the job's new status (or 'lost')."""
-        processor = self.service.registry.get(claimed.processor)
-        assert processor is not None and processor.version == claimed.version
-        workdir = self.vault.settings.tmp_dir / "jobs" / f"{claimed.id}-{claimed.token[:8]}"
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
         lost = threading.Event()
         stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(claimed, stop, lost), daemon=True)
+        beat.start()
+        finished = None
         try:
-            size = self.vault.blobs.size(claimed.sha256)
-            if size == 0:
-                return self._finish(claimed, Outcome("failed", 0.0, reason=EMPTY_REASON), processor, None, [])
-            ctx = self._context(claimed, workdir)
-            beat.start()
-            fault_point("processing.job_started")
-            outcome = self.runner.run(
-                processor,
-                ctx,
-                time_limit=self.service.time_limit(claimed.processor),
-                memory_limit_mb=processor.memory_limit_mb or self.service.settings.memory_limit_mb,
-            )
+            finished = self.perform(claimed)
             stop.set()
             beat.join()
             if lost.is_set():
                 return "lost"
-            stored: list[Stored] = []
-            if outcome.status == "done" and outcome.result:
-                try:
-                    stored = self._store(outcome.result)
-                except ExhibitsError as exc:  # refused by the store (too large...): say so
-                    reason = f"its outputs could not be stored: {exc.message}"
-                    outcome = Outcome("failed", outcome.seconds, reason=reason)
+            self.store(finished)
             fault_point("processing.outputs_stored")
-            return self._finish(claimed, outcome, processor, ctx, stored)
+            status = self.record([finished]).statuses[0]
+            if status == "error":
+                raise RuntimeError(f"job {claimed.id} could not be recorded")
+            return status
         finally:
             stop.set()
             if beat.is_alive():
                 beat.join()
-            shutil.rmtree(workdir, ignore_errors=True)
+            if finished is not None:
+                discard(finished)
+            else:
+                shutil.rmtree(workdir_of(self.vault, claimed), ignore_errors=True)
+
+    # --- the run ---------------------------------------------------------------------------
+
+    def perform(self, claimed: jobs.ClaimedJob) -> Finished:
+        """Run the job's processor in this slot's runner (its work directory stays, with the
+        outputs in it, until the job is recorded: see ``discard``)."""
+        processor = self.service.registry.get(claimed.processor)
+        assert processor is not None and processor.version == claimed.version
+        workdir = workdir_of(self.vault, claimed)
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        if self.vault.blobs.size(claimed.sha256) == 0:
+            return Finished(claimed, processor, Outcome("failed", 0.0, reason=EMPTY_REASON), workdir)
+        ctx = self._context(claimed, workdir)
+        fault_point("processing.job_started")
+        outcome = self.runner.run(
+            processor,
+            ctx,
+            time_limit=self.service.time_limit(claimed.processor),
+            memory_limit_mb=processor.memory_limit_mb or self.service.settings.memory_limit_mb,
+        )
+        return Finished(claimed, processor, outcome, workdir, ctx)
 
     # --- before ----------------------------------------------------------------------------
 
@@ -155,8 +180,10 @@ class JobExecutor:
     def _context(self, claimed: jobs.ClaimedJob, workdir: Path) -> Context:
         facts: dict[str, dict] = {}
         derivatives: dict[str, list[tuple[Derivative, Path]]] = {}
-        with self.vault.reading() as session:
+        with contextlib.ExitStack() as stack:  # a read session only for what it reads
+            session = stack.enter_context(self.vault.reading()) if claimed.dependencies else None
             for name, job_id in claimed.dependencies.items():
+                assert session is not None
                 row = session.get(ContentFacts, job_id)
                 facts[name] = dict(row.facts) if row else {}
                 records = session.scalars(
@@ -203,9 +230,13 @@ class JobExecutor:
 
     # --- after -----------------------------------------------------------------------------
 
-    def _store(self, result: Result) -> list[Stored]:
+    def store(self, finished: Finished) -> None:
         """Put every output file into the blob store (content-addressed) before recording.
-        Files go in side by side: each waits on its own fsync, so the waits overlap."""
+        Files go in side by side: each waits on its own fsync, so the waits overlap. A
+        store that refuses an output (too large...) fails the job, saying so."""
+        result = finished.outcome.result
+        if finished.outcome.status != "done" or result is None:
+            return
         limit = self.vault.settings.max_ingest_bytes
 
         def put(path: Path) -> IngestResult:
@@ -213,61 +244,78 @@ class JobExecutor:
                 return self.vault.blobs.ingest(handle, limit=limit)
 
         paths = [d.path for d in result.derivatives] + [c.path for c in result.children]
-        if len(paths) > 1:
-            with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
-                items = list(pool.map(put, paths))
-        else:
-            items = [put(p) for p in paths]
+        try:
+            items = list(self.pool.map(put, paths)) if len(paths) > 1 else [put(p) for p in paths]
+        except ExhibitsError as exc:
+            reason = f"its outputs could not be stored: {exc.message}"
+            finished.outcome = Outcome("failed", finished.outcome.seconds, reason=reason)
+            return
         derived = [Stored(i, d.mime_type) for i, d in zip(items, result.derivatives, strict=False)]
         members = [Stored(i, sniff_mime(i.head)) for i in items[len(result.derivatives) :]]
-        return derived + members
+        finished.stored = derived + members
 
-    def _finish(
-        self,
-        claimed: jobs.ClaimedJob,
-        outcome: Outcome,
-        processor: Processor,
-        ctx: Context | None,
-        stored: list[Stored],
-    ) -> str:
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads for storing outputs, kept: starting threads for every job cost more than
+        the small files they store."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="exhibits-store")
+        return self._pool
+
+    def record(self, batch: list[Finished], *, claim: int = 0, queues: list[str] | None = None) -> Recorded:
+        """Record finished jobs in one unit of work (one commit for all of them), then claim
+        up to ``claim`` more in the same unit. Each job is recorded in its own savepoint:
+        one that cannot be recorded ('error') stays running, and its lease lapses."""
+
+        def work(wctx: WriteContext) -> Recorded:
+            loaded = jobs.load(wctx.session, [finished.claimed.id for finished in batch])
+            statuses = [self._record_one(wctx, finished) for finished in batch]
+            del loaded
+            claimed = self._claim(wctx, claim, queues) if claim else []
+            return Recorded(statuses, claimed)
+
+        return self.vault.write(work)
+
+    def _record_one(self, wctx: WriteContext, finished: Finished) -> str:
+        events, callbacks = len(wctx.events), len(wctx.after_commit_callbacks)
+        try:
+            with wctx.session.begin_nested():
+                return self._record_outcome(wctx, finished)
+        except Exception:  # this job only: its events go with its savepoint
+            claimed = finished.claimed
+            log.exception("job %s (%s) could not be recorded", claimed.id, claimed.processor)
+            del wctx.events[events:]
+            del wctx.after_commit_callbacks[callbacks:]
+            return "error"
+
+    def _record_outcome(self, wctx: WriteContext, finished: Finished) -> str:
+        claimed, outcome = finished.claimed, finished.outcome
         settings = self.service.settings
         dispatcher = self.service.dispatcher
-
-        def record(wctx: WriteContext) -> str:
-            status = record_outcome(wctx)
-            self._claim_next(wctx)
-            return status
-
-        def record_outcome(wctx: WriteContext) -> str:
-            session = wctx.session
-            job = jobs.held(session, claimed.id, claimed.token)
-            if job is None:
-                return "lost"
-            now = self.vault.now()
-            if outcome.status == "done":
-                assert outcome.result is not None
-                ready = self._record_outputs(wctx, job, processor, claimed.dependencies, outcome, stored)
-                dispatcher.after_commit(wctx, ready)
-            elif outcome.status == "skipped":
-                dispatcher.after_commit(wctx, jobs.skip(session, job, now, outcome.reason, outcome.seconds))
-            elif outcome.status == "crashed" and job.attempts < settings.max_attempts:
-                delay = min(
-                    settings.retry_backoff_max_seconds,
-                    settings.retry_backoff_seconds * 2 ** (job.attempts - 1),
-                )
-                jobs.retry_later(session, job, now, f"{outcome.reason}; will try again", delay)
-                dispatcher.after_commit(wctx, [job], countdown=delay)
-                return "retry"
-            else:
-                jobs.fail(session, job, now, outcome.reason, outcome.seconds)
-            return str(job.status)
-
-        self.next_claim = None
-        try:
-            return self.vault.write(record)
-        except Exception:
-            self.next_claim = None  # the unit was rolled back, claim and all
-            raise
+        session = wctx.session
+        job = jobs.held(session, claimed.id, claimed.token)
+        if job is None:
+            return "lost"
+        now = self.vault.now()
+        if outcome.status == "done":
+            assert outcome.result is not None
+            ready = self._record_outputs(
+                wctx, job, finished.processor, claimed.dependencies, outcome, finished.stored
+            )
+            dispatcher.after_commit(wctx, ready)
+        elif outcome.status == "skipped":
+            dispatcher.after_commit(wctx, jobs.skip(session, job, now, outcome.reason, outcome.seconds))
+        elif outcome.status == "crashed" and job.attempts < settings.max_attempts:
+            delay = min(
+                settings.retry_backoff_max_seconds,
+                settings.retry_backoff_seconds * 2 ** (job.attempts - 1),
+            )
+            jobs.retry_later(session, job, now, f"{outcome.reason}; will try again", delay)
+            dispatcher.after_commit(wctx, [job], countdown=delay)
+            return "retry"
+        else:
+            jobs.fail(session, job, now, outcome.reason, outcome.seconds)
+        return str(job.status)
 
     def _record_outputs(
         self,
@@ -290,26 +338,30 @@ class JobExecutor:
         session.flush()
         derived = stored[: len(result.derivatives)]
         members = stored[len(result.derivatives) :]
-        for position, (derivative, item) in enumerate(zip(result.derivatives, derived, strict=True)):
-            session.add(
-                DerivativeRecord(
-                    id=new_id(),
-                    parent_sha256=job.sha256,
-                    output_sha256=item.stored.sha256,
-                    kind=derivative.kind,
-                    label=derivative.label[:200],
-                    mime_type=derivative.mime_type,
-                    size=item.stored.size,
-                    processor=job.processor,
-                    version=job.version,
-                    params=job.params,
-                    params_hash=job.params_hash,
-                    job_id=job.id,
-                    position=position,
-                    facts=derivative.facts,
-                    created_at=now,
-                )
-            )
+        # Core inserts: the ORM's unit of work for rows nothing reads back here cost more
+        # than the statements themselves.
+        if derived:
+            rows = [
+                {
+                    "id": new_id(),
+                    "parent_sha256": job.sha256,
+                    "output_sha256": item.stored.sha256,
+                    "kind": derivative.kind,
+                    "label": derivative.label[:200],
+                    "mime_type": derivative.mime_type,
+                    "size": item.stored.size,
+                    "processor": job.processor,
+                    "version": job.version,
+                    "params": job.params,
+                    "params_hash": job.params_hash,
+                    "job_id": job.id,
+                    "position": position,
+                    "facts": derivative.facts,
+                    "created_at": now,
+                }
+                for position, (derivative, item) in enumerate(zip(result.derivatives, derived, strict=True))
+            ]
+            session.execute(_INSERT_DERIVATIVE, rows)
         for position, (child, item) in enumerate(zip(result.children, members, strict=True)):
             session.add(
                 ContentMember(
@@ -325,17 +377,18 @@ class JobExecutor:
                     created_at=now,
                 )
             )
-        session.add(
-            ContentFacts(
-                job_id=job.id,
-                sha256=job.sha256,
-                processor=job.processor,
-                version=job.version,
-                params_hash=job.params_hash,
-                facts=result.facts,
-                warnings=result.warnings,
-                recorded_at=now,
-            )
+        session.execute(
+            _INSERT_FACTS,
+            {
+                "job_id": job.id,
+                "sha256": job.sha256,
+                "processor": job.processor,
+                "version": job.version,
+                "params_hash": job.params_hash,
+                "facts": result.facts,
+                "warnings": result.warnings,
+                "recorded_at": now,
+            },
         )
         ready = jobs.complete(session, job, now, outcome.seconds, result.warnings)
         used = []
@@ -379,6 +432,8 @@ class JobExecutor:
         return ready
 
 
+_INSERT_DERIVATIVE = DerivativeRecord.__table__.insert()
+_INSERT_FACTS = ContentFacts.__table__.insert()
 EMPTY_REASON = "the content is empty (0 bytes): there is nothing to process"
 
 
@@ -391,6 +446,15 @@ def _leaf_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_leaf_safe(v) for v in value]
     return value
+
+
+def workdir_of(vault: Vault, claimed: jobs.ClaimedJob) -> Path:
+    return vault.settings.tmp_dir / "jobs" / f"{claimed.id}-{claimed.token[:8]}"
+
+
+def discard(finished: Finished) -> None:
+    """Remove a job's work directory once its outputs are recorded (or will never be)."""
+    shutil.rmtree(finished.workdir, ignore_errors=True)
 
 
 def cleanup_workdirs(tmp_dir: Path, older_than_seconds: float) -> None:

@@ -109,16 +109,41 @@ def claim(
     job_id: str | None = None,
 ) -> ClaimedJob | None:
     """Take the most urgent job this worker can run, or the given one, with a fresh lease."""
+    taken = claim_many(
+        session, registry, owner, now, 1,
+        lease_seconds=lease_seconds, max_attempts=max_attempts, queues=queues, job_id=job_id,
+    )  # fmt: skip
+    return taken[0] if taken else None
+
+
+def claim_many(
+    session: Session,
+    registry: Registry,
+    owner: str,
+    now: datetime,
+    limit: int,
+    *,
+    lease_seconds: int,
+    max_attempts: int,
+    queues: Iterable[str] | None = None,
+    job_id: str | None = None,
+) -> list[ClaimedJob]:
+    """Take up to ``limit`` of the most urgent jobs this worker can run, each with a fresh
+    lease: a worker that claims its next few jobs at once pays for one round trip."""
     known = registry.known()
-    if not known:
-        return None
+    if not known or limit < 1:
+        return []
     shape = None if queues is None else tuple(queues)
     expired, ready = _claim_statements(tuple(known), shape, job_id is not None)
-    values = {"now": now, "job_id": job_id}
+    values = {"now": now, "job_id": job_id, "limit": limit}
+    taken: list[Job] = []
     # Jobs whose worker stopped renewing the lease come first: they are the oldest work.
-    for job in session.scalars(expired, values):
+    for job in session.scalars(expired, values).all():
+        if len(taken) == limit:
+            break
         if job.attempts < max_attempts:
-            return _take(session, job, owner, now, lease_seconds)
+            taken.append(_take(job, owner, now, lease_seconds))
+            continue
         fail(
             session,
             job,
@@ -126,8 +151,11 @@ def claim(
             f"stopped {job.attempts} times while processing (the worker was killed, lost or "
             "crashed each time)",
         )
-    job = session.scalar(ready, values)
-    return None if job is None else _take(session, job, owner, now, lease_seconds)
+    if len(taken) < limit:
+        values["limit"] = limit - len(taken)
+        runnable = session.scalars(ready, values).all()
+        taken += [_take(job, owner, now, lease_seconds) for job in runnable]
+    return _claimed(session, taken)
 
 
 @functools.lru_cache(maxsize=64)
@@ -153,10 +181,10 @@ def _claim_statements(
         ~_UNMET,
         *narrow,
     )
-    return expired.order_by(*order), ready.order_by(*order).limit(1)
+    return expired.order_by(*order), ready.order_by(*order).limit(bindparam("limit"))
 
 
-def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: int) -> ClaimedJob:
+def _take(job: Job, owner: str, now: datetime, lease_seconds: int) -> Job:
     job.status = JobStatus.RUNNING
     job.attempts += 1
     job.lease_owner = owner[:200]
@@ -164,26 +192,38 @@ def _take(session: Session, job: Job, owner: str, now: datetime, lease_seconds: 
     job.lease_expires_at = now + timedelta(seconds=lease_seconds)
     job.started_at = now
     job.error = None
-    dependencies = dict(
-        session.execute(
-            select(Job.processor, Job.id)
-            .join(JobDependency, JobDependency.depends_on == Job.id)
-            .where(JobDependency.job_id == job.id)
-        ).all()
-    )
-    return ClaimedJob(
-        id=job.id,
-        token=job.lease_token,
-        sha256=job.sha256,
-        processor=job.processor,
-        version=job.version,
-        params=dict(job.params or {}),
-        params_hash=job.params_hash,
-        mime_type=job.mime_type,
-        queue=job.queue,
-        attempts=job.attempts,
-        dependencies=dependencies,
-    )
+    return job
+
+
+def _claimed(session: Session, taken: list[Job]) -> list[ClaimedJob]:
+    """What workers need of the jobs just taken, their dependencies read in one statement."""
+    dependencies: dict[str, dict[str, str]] = {job.id: {} for job in taken}
+    if taken:
+        rows = session.execute(_DEPENDENCIES, {"job_ids": list(dependencies)})
+        for job_id, processor, dependency_id in rows:
+            dependencies[job_id][processor] = dependency_id
+    return [
+        ClaimedJob(
+            id=job.id,
+            token=job.lease_token or "",
+            sha256=job.sha256,
+            processor=job.processor,
+            version=job.version,
+            params=dict(job.params or {}),
+            params_hash=job.params_hash,
+            mime_type=job.mime_type,
+            queue=job.queue,
+            attempts=job.attempts,
+            dependencies=dependencies[job.id],
+        )
+        for job in taken
+    ]
+
+
+def load(session: Session, job_ids: list[str]) -> list[Job]:
+    """Read these jobs into the session in one statement: ``held`` then finds each there
+    (while the caller keeps the list: the session holds unchanged objects weakly)."""
+    return list(session.scalars(select(Job).where(Job.id.in_(job_ids)))) if job_ids else []
 
 
 def held(session: Session, job_id: str, token: str) -> Job | None:
@@ -202,12 +242,37 @@ def extend_lease(session: Session, job_id: str, token: str, now: datetime, lease
     return True
 
 
+def extend_leases(
+    session: Session, held_jobs: Iterable[tuple[str, str]], now: datetime, lease_seconds: int
+) -> list[str]:
+    """Renew the leases of the (job id, token) pairs a worker holds; returns the ids of
+    those it no longer holds (another worker took them over)."""
+    return [
+        job_id for job_id, token in held_jobs if not extend_lease(session, job_id, token, now, lease_seconds)
+    ]
+
+
 def _release(job: Job, status: JobStatus, now: datetime) -> None:
     job.status = status
     job.finished_at = now
     job.lease_owner = None
     job.lease_token = None
     job.lease_expires_at = None
+
+
+def release(session: Session, job_id: str, token: str) -> bool:
+    """Give back a job claimed but never started (its worker is stopping): it is pending
+    again at once, for any worker, and the claim does not count as an attempt."""
+    job = held(session, job_id, token)
+    if job is None:
+        return False
+    job.status = JobStatus.PENDING
+    job.attempts = max(0, job.attempts - 1)
+    job.lease_owner = None
+    job.lease_token = None
+    job.lease_expires_at = None
+    job.started_at = None
+    return True
 
 
 def complete(session: Session, job: Job, now: datetime, run_seconds: float, warnings: list[str]) -> list[Job]:
@@ -220,7 +285,8 @@ def complete(session: Session, job: Job, now: datetime, run_seconds: float, warn
 
 def _released(session: Session, job: Job, now: datetime) -> list[Job]:
     """Dependants of a finished job whose dependencies are now all met."""
-    ready = list(session.scalars(_NOW_READY, {"job_id": job.id}))
+    unblocked = session.scalars(_UNBLOCKED, {"job_id": job.id})
+    ready = [dependant for dependant in unblocked if dependant.status == JobStatus.PENDING]
     for dependant in ready:
         dependant.ready_at = now
     return ready
@@ -284,7 +350,15 @@ _DEPENDANTS = (
     .where(JobDependency.depends_on == bindparam("job_id"))
     .order_by(Job.created_at)
 )
-_NOW_READY = _DEPENDANTS.where(Job.status == JobStatus.PENDING, ~_UNMET)
+# Whether each is still pending is checked in Python: told "status = 'pending'", SQLite
+# walks the claim index through every pending job (a whole backlog, for every finished job)
+# instead of looking up the few dependants by the dependency index.
+_UNBLOCKED = _DEPENDANTS.where(~_UNMET)
+_DEPENDENCIES = (
+    select(JobDependency.job_id, Job.processor, Job.id)
+    .join(Job, Job.id == JobDependency.depends_on)
+    .where(JobDependency.job_id.in_(bindparam("job_ids", expanding=True)))
+)
 
 
 def reopen(session: Session, job: Job, now: datetime, requested_by: str | None) -> list[Job]:
