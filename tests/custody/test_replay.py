@@ -165,8 +165,15 @@ _drafts = st.builds(
     details=st.dictionaries(st.text(alphabet="abcdefgh", max_size=4), _value | st.lists(_value, max_size=3)),
 )
 _COLUMNS = ("at", "event_class", "action", "actor_id", "case_id", "exhibit_id", "media_id", "sha256")
-# What an insider might write instead: other text, NULL, a number, a blob, a string with a NUL.
-_forged = st.none() | _text | st.integers() | st.binary(max_size=4) | _text.map(lambda s: s + "\x00x")
+# What an insider might write instead: other text, NULL, a number (any SQLite INTEGER), a blob,
+# a string with a NUL.
+_forged = (
+    st.none()
+    | _text
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.binary(max_size=4)
+    | _text.map(lambda s: s + "\x00x")
+)
 
 
 def _row(seq: int, draft: EventDraft, at: str) -> dict:
