@@ -108,7 +108,7 @@ def test_the_store_keeps_the_same_blob_either_way(tmp_path, monkeypatch):
         kernel_copies.append(real(*args, **kwargs))
         return kernel_copies[-1]
 
-    monkeypatch.setattr("exhibits.storage.local.copy_hashed", watched)
+    monkeypatch.setattr(filecopy, "copy_hashed", watched)
     store = LocalBlobStore(tmp_path / "blobs", tmp_path / "tmp")
     with path.open("rb") as handle:
         from_file = store.ingest(handle, limit=2**30)

@@ -8,7 +8,7 @@ hash of exactly the bytes stored. The source is read once, by the kernel.
 
 Where the kernel cannot copy between the two files (a special file, another file system
 on an old kernel, no ``copy_file_range``), ``copy_hashed`` gives None before writing a byte
-and the caller reads and writes the bytes itself (``exhibits.storage.base.Pump``).
+and ``copy_into`` reads and writes the bytes itself (``exhibits.storage.base.Pump``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from exhibits.errors import TooLarge
 from exhibits.storage.base import HEAD_BYTES, Progress, Pump
-from exhibits.storage.writeback import start_writeback
+from exhibits.storage.writeback import FileAppender, start_writeback
 
 STEP = 16 * 2**20  # bytes per kernel copy, and per mapping hashed
 _UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
@@ -138,6 +138,35 @@ def _kernel_copy(source_fd: int, dest_fd: int, offset: int, count: int) -> int |
         raise
 
 
+def copy_into(
+    source: BinaryIO,
+    dest_fd: int,
+    *,
+    limit: int,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Copied:
+    """Copy everything readable from ``source`` into the empty temporary file ``dest_fd``:
+    in the kernel where ``source`` is an unread regular file, else through the pump (reads on
+    this thread, hashing and writing on two others). Either way the bytes are written to disk
+    as they go, so the caller's fdatasync finds little left to write."""
+    source_fd = regular_file(source)
+    if source_fd is not None:
+        copied = copy_hashed(source_fd, dest_fd, limit=limit, progress=progress, stop=stop)
+        if copied is not None:
+            return copied
+    append = FileAppender(dest_fd)
+
+    def write(chunk: memoryview) -> None:
+        if stop is not None and stop.is_set():
+            raise Stopped
+        append(chunk)
+
+    pump = Pump(limit, progress)
+    pump.run(source, write)
+    return Copied(pump.sha256, pump.size, pump.head)
+
+
 def regular_file(source: BinaryIO) -> int | None:
     """``source``'s descriptor, if it is a regular file not read from yet."""
     try:
@@ -147,8 +176,3 @@ def regular_file(source: BinaryIO) -> int | None:
     except (AttributeError, OSError, ValueError):  # not a file (an upload's stream), or closed
         return None
     return fd
-
-
-def pumped(pump: Pump) -> Copied:
-    """What a pump (the user-space copy) stored, as a kernel copy reports it."""
-    return Copied(pump.sha256, pump.size, pump.head)

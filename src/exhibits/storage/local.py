@@ -22,13 +22,11 @@ from exhibits.storage.base import (
     HEAD_BYTES,
     IngestResult,
     Progress,
-    Pump,
     check_content,
     hash_stream,
     is_sha256,
 )
-from exhibits.storage.filecopy import Copied, copy_hashed, pumped, regular_file
-from exhibits.storage.writeback import FileAppender
+from exhibits.storage.filecopy import copy_into
 
 TMP_PREFIX = "ingest-"
 
@@ -40,20 +38,6 @@ def _hash_fd(fd: int, progress: Progress | None = None) -> str:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     with open(fd, "rb", closefd=False) as handle:
         return hash_stream(handle, progress)
-
-
-def _copy_in(source: BinaryIO, fd: int, limit: int, progress: Progress | None) -> Copied:
-    """Copy ``source`` into the temporary file ``fd``: in the kernel where it is a regular
-    file, else through the pump. Either way the bytes are written to disk as they go, while
-    another thread hashes them: the final fdatasync then finds little left to write."""
-    source_fd = regular_file(source)
-    if source_fd is not None:
-        copied = copy_hashed(source_fd, fd, limit=limit, progress=progress)
-        if copied is not None:
-            return copied
-    pump = Pump(limit, progress)
-    pump.run(source, FileAppender(fd))
-    return pumped(pump)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -86,7 +70,7 @@ class LocalBlobStore:
         tmp = self.tmp_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            copied = _copy_in(source, fd, limit, progress)
+            copied = copy_into(source, fd, limit=limit, progress=progress)
             check_content(copied.size, copied.sha256, expected_sha256)
             os.fdatasync(fd)
             os.close(fd)

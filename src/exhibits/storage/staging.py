@@ -36,10 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exhibits.locations import CONFIG_FILE, TMP_DIR
-from exhibits.storage.base import Pump
-from exhibits.storage.filecopy import Copied, Stopped, copy_hashed, pumped
+from exhibits.storage.filecopy import copy_into
 from exhibits.storage.local import TMP_PREFIX  # the same cleanup removes staged files
-from exhibits.storage.writeback import FileAppender
 
 MIN_BYTES = 64 * 2**20  # below this, start-up outweighs the copy: ingest as usual
 SWITCH_INTERVAL = 0.0005  # seconds; lets the staging threads take the GIL back promptly
@@ -147,9 +145,8 @@ class StagedCopy:
             try:
                 # A source that grows past the size it had when opened is refused (TooLarge)
                 # rather than copied on: it is changing, and will not be taken.
-                copied = copy_hashed(source_fd, fd, limit=before.size, stop=self._stop)
-                if copied is None:
-                    copied = self._pump(source_fd, fd, before.size)
+                with open(source_fd, "rb", buffering=0, closefd=False) as reader:
+                    copied = copy_into(reader, fd, limit=before.size, stop=self._stop)
                 after = FileIdentity.of(os.fstat(source_fd))
                 os.fdatasync(fd)
             finally:
@@ -159,20 +156,6 @@ class StagedCopy:
             return _Done(StagedFile(tmp, copied.sha256, copied.size), before, after)
         finally:
             os.close(source_fd)
-
-    def _pump(self, source_fd: int, fd: int, limit: int) -> Copied:
-        """The copy through Python's buffers, where the kernel cannot copy the file."""
-        append = FileAppender(fd)
-
-        def write(chunk: memoryview) -> None:
-            if self._stop.is_set():
-                raise Stopped
-            append(chunk)
-
-        pump = Pump(limit, None)
-        with open(source_fd, "rb", buffering=0, closefd=False) as reader:
-            pump.run(reader, write)
-        return pumped(pump)
 
     def wait(self) -> None:
         if self._thread.ident is not None:  # started
