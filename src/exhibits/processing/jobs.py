@@ -97,25 +97,6 @@ def plan_jobs(
     return ready
 
 
-def claim(
-    session: Session,
-    registry: Registry,
-    owner: str,
-    now: datetime,
-    *,
-    lease_seconds: int,
-    max_attempts: int,
-    queues: Iterable[str] | None = None,
-    job_id: str | None = None,
-) -> ClaimedJob | None:
-    """Take the most urgent job this worker can run, or the given one, with a fresh lease."""
-    taken = claim_many(
-        session, registry, owner, now, 1,
-        lease_seconds=lease_seconds, max_attempts=max_attempts, queues=queues, job_id=job_id,
-    )  # fmt: skip
-    return taken[0] if taken else None
-
-
 def claim_many(
     session: Session,
     registry: Registry,
