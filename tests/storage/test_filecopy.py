@@ -18,6 +18,7 @@ from exhibits.storage import filecopy
 from exhibits.storage.base import HEAD_BYTES
 from exhibits.storage.filecopy import Stopped, copy_hashed, regular_file
 from exhibits.storage.local import LocalBlobStore
+from exhibits.storage.writeback import supports_direct_io
 
 
 def _copy(tmp_path: Path, data: bytes, **options) -> tuple[filecopy.Copied | None, bytes]:
@@ -97,7 +98,10 @@ def test_only_an_unread_regular_file_is_copied_in_the_kernel(tmp_path):
     assert regular_file(io.BytesIO(b"abc")) is None
 
 
-def test_the_store_keeps_the_same_blob_either_way(tmp_path, monkeypatch):
+@pytest.mark.parametrize("direct_io", [True, False], ids=["direct I/O", "no direct I/O"])
+def test_the_store_keeps_the_same_blob_either_way(tmp_path, monkeypatch, direct_io):
+    """A file and a stream of the same bytes give one blob, whichever way the file is copied:
+    pumped with direct I/O, or (on a file system without it) inside the kernel."""
     data = os.urandom(2 * 2**20 + 17)
     path = tmp_path / "footage.bin"
     path.write_bytes(data)
@@ -109,13 +113,30 @@ def test_the_store_keeps_the_same_blob_either_way(tmp_path, monkeypatch):
         return kernel_copies[-1]
 
     monkeypatch.setattr(filecopy, "copy_hashed", watched)
+    if not direct_io:
+        monkeypatch.setattr(filecopy, "supports_direct_io", lambda fd: False)
+    elif not supports_direct_io_in(tmp_path):
+        pytest.skip("the test directory's file system takes no direct I/O")
     store = LocalBlobStore(tmp_path / "blobs", tmp_path / "tmp")
     with path.open("rb") as handle:
         from_file = store.ingest(handle, limit=2**30)
     from_stream = store.ingest(io.BytesIO(data), limit=2**30)
-    assert len(kernel_copies) == 1 and kernel_copies[0] is not None  # the file went through the kernel
+    if direct_io:
+        assert kernel_copies == []  # pumped, straight to the device
+    else:
+        assert len(kernel_copies) == 1 and kernel_copies[0] is not None  # through the kernel
     assert from_file.sha256 == from_stream.sha256 == hashlib.sha256(data).hexdigest()
     assert (from_file.created, from_stream.created) == (True, False)
     assert from_file.head == from_stream.head == data[:HEAD_BYTES]
     assert store.path(from_file.sha256).read_bytes() == data
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def supports_direct_io_in(folder: Path) -> bool:
+    probe = folder / "direct-io-probe"
+    fd = os.open(probe, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        return supports_direct_io(fd)
+    finally:
+        os.close(fd)
+        probe.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import queue
 import re
 import threading
@@ -18,6 +19,11 @@ HEAD_BYTES = 64 * 1024  # kept for type sniffing
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 Progress = Callable[[int], None]  # called with the number of new bytes handled
+
+
+def chunk_buffer() -> mmap.mmap:
+    """A pump buffer: page-aligned memory, as direct I/O needs (``writeback.FileAppender``)."""
+    return mmap.mmap(-1, CHUNK)
 
 
 def is_sha256(text: str) -> bool:
@@ -110,7 +116,7 @@ class Pump:
         self.size = 0
         self.head = b""
 
-    def _read(self, source: BinaryIO, buffer: bytearray) -> int:
+    def _read(self, source: BinaryIO, buffer: mmap.mmap) -> int:
         try:
             length = source.readinto(buffer)  # type: ignore[attr-defined]
         except OSError as exc:
@@ -126,11 +132,11 @@ class Pump:
         return length
 
     def run(self, source: BinaryIO, sink: Callable[[memoryview], None]) -> None:
-        first = bytearray(CHUNK)
+        first = chunk_buffer()
         length = self._read(source, first)
         if not length:
             return
-        second = bytearray(CHUNK)
+        second = chunk_buffer()
         more = self._read(source, second)
         if not more:  # small content: no threads
             view = memoryview(first)[:length]
@@ -140,16 +146,16 @@ class Pump:
         self._run_threaded(source, sink, [(first, length), (second, more)])
 
     def _run_threaded(
-        self, source: BinaryIO, sink: Callable[[memoryview], None], ready: list[tuple[bytearray, int]]
+        self, source: BinaryIO, sink: Callable[[memoryview], None], ready: list[tuple[mmap.mmap, int]]
     ) -> None:
         free: queue.Queue = queue.Queue()
         for _ in range(self.BUFFERS - len(ready)):
-            free.put(bytearray(CHUNK))
+            free.put(chunk_buffer())
         users: dict[int, int] = {}
         users_lock = threading.Lock()
         failure: list[BaseException] = []
 
-        def release(buffer: bytearray) -> None:
+        def release(buffer: mmap.mmap) -> None:
             with users_lock:
                 users[id(buffer)] -= 1
                 done = users[id(buffer)] == 0
@@ -178,7 +184,7 @@ class Pump:
         for thread in threads:
             thread.start()
 
-        def hand_over(buffer: bytearray, length: int) -> None:
+        def hand_over(buffer: mmap.mmap, length: int) -> None:
             with users_lock:
                 users[id(buffer)] = 2
             hash_work.put((buffer, length))

@@ -1,14 +1,17 @@
-"""Copy a regular file into a new temporary file inside the kernel, hashing the copy as it lands.
+"""Copy a source into a new temporary file, hashing exactly the bytes stored.
 
-Reading a file into Python's buffers and writing it out again moves every byte through
-user space twice; ``copy_file_range(2)`` moves it once, in the kernel, and on these machines
-that cost a quarter of the system time (bench/ingest.py). The SHA-256 is computed on a
-second thread from the *destination*, mapped read-only just behind the copy, so it is the
-hash of exactly the bytes stored. The source is read once, by the kernel.
+Where the vault's file system takes direct I/O, every source goes through the pump
+(``exhibits.storage.base.Pump``: read once into page-aligned buffers, hashed on one thread,
+written straight to the device on another by ``writeback.FileAppender``): no second copy of
+the bytes in the page cache and no writeback left for the kernel. On these machines that
+was the cheapest copy by far (bench/ingest.py).
 
-Where the kernel cannot copy between the two files (a special file, another file system
-on an old kernel, no ``copy_file_range``), ``copy_hashed`` gives None before writing a byte
-and ``copy_into`` reads and writes the bytes itself (``exhibits.storage.base.Pump``).
+Elsewhere a regular file is copied inside the kernel: ``copy_file_range(2)`` moves each
+byte once, and the SHA-256 is computed on a second thread from the *destination*, mapped
+read-only just behind the copy, so it is the hash of exactly the bytes stored. Where the
+kernel cannot copy between the two files either (a special file, another file system on an
+old kernel, no ``copy_file_range``), ``copy_hashed`` gives None before writing a byte and
+the pump writes through the page cache.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import BinaryIO
 
 from exhibits.errors import TooLarge
 from exhibits.storage.base import HEAD_BYTES, Progress, Pump
-from exhibits.storage.writeback import FileAppender, start_writeback
+from exhibits.storage.writeback import FileAppender, start_writeback, supports_direct_io
 
 STEP = 16 * 2**20  # bytes per kernel copy, and per mapping hashed
 _UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
@@ -147,14 +150,16 @@ def copy_into(
     stop: threading.Event | None = None,
 ) -> Copied:
     """Copy everything readable from ``source`` into the empty temporary file ``dest_fd``:
-    in the kernel where ``source`` is an unread regular file, else through the pump (reads on
-    this thread, hashing and writing on two others). Either way the bytes are written to disk
-    as they go, so the caller's fdatasync finds little left to write."""
-    source_fd = regular_file(source)
-    if source_fd is not None:
-        copied = copy_hashed(source_fd, dest_fd, limit=limit, progress=progress, stop=stop)
-        if copied is not None:
-            return copied
+    through the pump with direct I/O where ``dest_fd``'s file system takes it (reads on this
+    thread, hashing and writing on two others), else in the kernel where ``source`` is an
+    unread regular file, else through the pump and the page cache. Either way the bytes are
+    on their way to disk as they go, so the caller's fdatasync finds little left to write."""
+    if not supports_direct_io(dest_fd):
+        source_fd = regular_file(source)
+        if source_fd is not None:
+            copied = copy_hashed(source_fd, dest_fd, limit=limit, progress=progress, stop=stop)
+            if copied is not None:
+                return copied
     append = FileAppender(dest_fd)
 
     def write(chunk: memoryview) -> None:
@@ -163,7 +168,10 @@ def copy_into(
         append(chunk)
 
     pump = Pump(limit, progress)
-    pump.run(source, write)
+    try:
+        pump.run(source, write)
+    finally:
+        append.finish()
     return Copied(pump.sha256, pump.size, pump.head)
 
 
