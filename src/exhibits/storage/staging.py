@@ -3,7 +3,7 @@
 A command that ingests a large local file spends its first second or two importing the
 application (the database layer, the models, the vault) before it reads a byte. A
 ``StagedCopy`` started as soon as the vault's directory is known does the reading, hashing
-and writing meanwhile, on its own threads (the copy in the kernel where it can be:
+and writing meanwhile, on its own threads (with direct I/O or inside the kernel where it can:
 ``exhibits.storage.filecopy``): the bytes go to a new temporary file of the tmp
 area (``ingest-*``, mode 0600, the same name pattern as an ingest's own temporary files),
 which is fdatasynced once complete. Nothing is recorded and nothing becomes visible in the
