@@ -19,10 +19,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from exhibits.custody.events import EventClass
 from exhibits.db.writer import WriteContext
@@ -31,7 +33,7 @@ from exhibits.evidence.sniff import sniff_mime
 from exhibits.faults import fault_point
 from exhibits.ids import new_id
 from exhibits.processing import jobs
-from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job
+from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job, JobStatus
 from exhibits.processing.processor import Context, Derivative, Processor
 from exhibits.processing.runner import Outcome, Runner
 from exhibits.storage import IngestResult
@@ -64,6 +66,7 @@ class Finished:
     workdir: Path
     ctx: Context | None = None
     stored: list[Stored] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)  # dependencies' derivatives it was given
 
 
 @dataclass
@@ -155,7 +158,7 @@ class JobExecutor:
         workdir.mkdir(parents=True)
         if self.vault.blobs.size(claimed.sha256) == 0:
             return Finished(claimed, processor, Outcome("failed", 0.0, reason=EMPTY_REASON), workdir)
-        ctx = self._context(claimed, workdir)
+        ctx, used = self._context(claimed, workdir)
         fault_point("processing.job_started")
         outcome = self.runner.run(
             processor,
@@ -163,7 +166,7 @@ class JobExecutor:
             time_limit=self.service.time_limit(claimed.processor),
             memory_limit_mb=processor.memory_limit_mb or self.service.settings.memory_limit_mb,
         )
-        return Finished(claimed, processor, outcome, workdir, ctx)
+        return Finished(claimed, processor, outcome, workdir, ctx, used=used)
 
     # --- before ----------------------------------------------------------------------------
 
@@ -177,7 +180,9 @@ class JobExecutor:
             shutil.copyfileobj(source, out, 4 * 2**20)
         return target
 
-    def _context(self, claimed: jobs.ClaimedJob, workdir: Path) -> Context:
+    def _context(self, claimed: jobs.ClaimedJob, workdir: Path) -> tuple[Context, list[str]]:
+        """What the processor is given, and the SHA-256s of the derivatives among it."""
+        used: list[str] = []
         facts: dict[str, dict] = {}
         derivatives: dict[str, list[tuple[Derivative, Path]]] = {}
         with contextlib.ExitStack() as stack:  # a read session only for what it reads
@@ -193,12 +198,13 @@ class JobExecutor:
                 ).all()
                 derivatives[name] = []
                 for r in records:
+                    used.append(r.output_sha256)
                     path = self._input(r.output_sha256, workdir, r.output_sha256)
                     derivative = Derivative(r.kind, path, r.mime_type, r.label, dict(r.facts or {}))
                     derivatives[name].append((derivative, path))
         out = workdir / "out"
         out.mkdir()
-        return Context(
+        ctx = Context(
             sha256=claimed.sha256,
             mime_type=claimed.mime_type,
             input_path=self._input(claimed.sha256, workdir, "input"),
@@ -208,6 +214,7 @@ class JobExecutor:
             dependency_derivatives=derivatives,
             time_limit=self.service.time_limit(claimed.processor),
         )
+        return ctx, used
 
     def _heartbeat(self, claimed: jobs.ClaimedJob, stop: threading.Event, lost: threading.Event) -> None:
         settings = self.service.settings
@@ -264,23 +271,38 @@ class JobExecutor:
 
     def record(self, batch: list[Finished], *, claim: int = 0, queues: list[str] | None = None) -> Recorded:
         """Record finished jobs in one unit of work (one commit for all of them), then claim
-        up to ``claim`` more in the same unit. Each job is recorded in its own savepoint:
-        one that cannot be recorded ('error') stays running, and its lease lapses."""
+        up to ``claim`` more in the same unit. The jobs are recorded together in one
+        savepoint; should that fail, each is recorded again in its own, so that one that
+        cannot be recorded ('error') spoils no other: it stays running, and its lease lapses."""
 
         def work(wctx: WriteContext) -> Recorded:
             loaded = jobs.load(wctx.session, [finished.claimed.id for finished in batch])
-            statuses = [self._record_one(wctx, finished) for finished in batch]
+            statuses = self._record_together(wctx, batch) if len(batch) > 1 else None
+            if statuses is None:
+                statuses = [self._record_alone(wctx, finished) for finished in batch]
             del loaded
             claimed = self._claim(wctx, claim, queues) if claim else []
             return Recorded(statuses, claimed)
 
         return self.vault.write(work)
 
-    def _record_one(self, wctx: WriteContext, finished: Finished) -> str:
+    def _record_together(self, wctx: WriteContext, batch: list[Finished]) -> list[str] | None:
+        """The whole batch in one savepoint; None (and nothing of it kept) if any job failed."""
         events, callbacks = len(wctx.events), len(wctx.after_commit_callbacks)
         try:
             with wctx.session.begin_nested():
-                return self._record_outcome(wctx, finished)
+                return self._record_jobs(wctx, batch)
+        except Exception:  # find the culprit: each job again on its own
+            log.warning("%d jobs could not be recorded together; recording each alone", len(batch))
+            del wctx.events[events:]
+            del wctx.after_commit_callbacks[callbacks:]
+            return None
+
+    def _record_alone(self, wctx: WriteContext, finished: Finished) -> str:
+        events, callbacks = len(wctx.events), len(wctx.after_commit_callbacks)
+        try:
+            with wctx.session.begin_nested():
+                return self._record_jobs(wctx, [finished])[0]
         except Exception:  # this job only: its events go with its savepoint
             claimed = finished.claimed
             log.exception("job %s (%s) could not be recorded", claimed.id, claimed.processor)
@@ -288,30 +310,61 @@ class JobExecutor:
             del wctx.after_commit_callbacks[callbacks:]
             return "error"
 
-    def _record_outcome(self, wctx: WriteContext, finished: Finished) -> str:
-        claimed, outcome = finished.claimed, finished.outcome
-        settings = self.service.settings
-        dispatcher = self.service.dispatcher
+    def _record_jobs(self, wctx: WriteContext, batch: list[Finished]) -> list[str]:
+        """Each job's outcome, then what plugins keep of each result, then the dependants
+        they released. Statements are per batch, not per job: one reads the outputs' blob
+        rows, one inserts all facts, one all derivatives, one flush writes every job's new
+        state, one finds the dependants."""
         session = wctx.session
-        job = jobs.held(session, claimed.id, claimed.token)
-        if job is None:
-            return "lost"
         now = self.vault.now()
+        held = [jobs.held(session, f.claimed.id, f.claimed.token) for f in batch]
+        outputs = [
+            (item.stored, item.mime_type)
+            for finished, job in zip(batch, held, strict=True)
+            if job is not None and finished.outcome.status == "done"
+            for item in finished.stored
+        ]
+        if outputs:
+            self.vault.evidence.ensure_blobs(session, outputs, now)
+            session.flush()  # the blob rows exist before the rows that name them
+        statuses: list[str] = []
+        finished_jobs: list[Job] = []
+        rows = _Rows()
+        with session.no_autoflush:  # the jobs' new states are written together, below
+            for finished, job in zip(batch, held, strict=True):
+                if job is None:
+                    statuses.append("lost")
+                    continue
+                status = self._record_outcome(wctx, finished, job, now, rows)
+                statuses.append(status)
+                if status in (JobStatus.DONE, JobStatus.SKIPPED):
+                    finished_jobs.append(job)
+        rows.insert(session)
+        session.flush()
+        for finished, job in zip(batch, held, strict=True):
+            if job is not None and job.status == JobStatus.DONE:
+                self._announce(wctx, finished, job)
+        self.service.dispatcher.after_commit(wctx, jobs.released(session, finished_jobs, now))
+        return statuses
+
+    def _record_outcome(
+        self, wctx: WriteContext, finished: Finished, job: Job, now: datetime, rows: _Rows
+    ) -> str:
+        outcome = finished.outcome
+        settings = self.service.settings
+        session = wctx.session
         if outcome.status == "done":
             assert outcome.result is not None
-            ready = self._record_outputs(
-                wctx, job, finished.processor, claimed.dependencies, outcome, finished.stored
-            )
-            dispatcher.after_commit(wctx, ready)
+            self._record_outputs(wctx, job, finished.used, outcome, finished.stored, rows)
         elif outcome.status == "skipped":
-            dispatcher.after_commit(wctx, jobs.skip(session, job, now, outcome.reason, outcome.seconds))
+            jobs.skip(session, job, now, outcome.reason, outcome.seconds)
         elif outcome.status == "crashed" and job.attempts < settings.max_attempts:
             delay = min(
                 settings.retry_backoff_max_seconds,
                 settings.retry_backoff_seconds * 2 ** (job.attempts - 1),
             )
             jobs.retry_later(session, job, now, f"{outcome.reason}; will try again", delay)
-            dispatcher.after_commit(wctx, [job], countdown=delay)
+            self.service.dispatcher.after_commit(wctx, [job], countdown=delay)
             return "retry"
         else:
             jobs.fail(session, job, now, outcome.reason, outcome.seconds)
@@ -321,47 +374,42 @@ class JobExecutor:
         self,
         wctx: WriteContext,
         job: Job,
-        processor: Processor,
-        dependencies: dict[str, str],
+        used: list[str],
         outcome: Outcome,
         stored: list[Stored],
-    ) -> list[Job]:
+        rows: _Rows,
+    ) -> None:
+        """Facts, derivatives, members and the custody event of a done job (its outputs'
+        blob rows are already in the session: ``_record_jobs``)."""
         session = wctx.session
         result = outcome.result
         assert result is not None
         now = self.vault.now()
-        evidence = self.vault.evidence
-        outputs: list[str] = []
-        for item in stored:
-            evidence.ensure_blob(session, item.stored, item.mime_type, now)
-            outputs.append(item.stored.sha256)
-        session.flush()
+        outputs = [item.stored.sha256 for item in stored]
         derived = stored[: len(result.derivatives)]
         members = stored[len(result.derivatives) :]
-        # Core inserts: the ORM's unit of work for rows nothing reads back here cost more
-        # than the statements themselves.
-        if derived:
-            rows = [
-                {
-                    "id": new_id(),
-                    "parent_sha256": job.sha256,
-                    "output_sha256": item.stored.sha256,
-                    "kind": derivative.kind,
-                    "label": derivative.label[:200],
-                    "mime_type": derivative.mime_type,
-                    "size": item.stored.size,
-                    "processor": job.processor,
-                    "version": job.version,
-                    "params": job.params,
-                    "params_hash": job.params_hash,
-                    "job_id": job.id,
-                    "position": position,
-                    "facts": derivative.facts,
-                    "created_at": now,
-                }
-                for position, (derivative, item) in enumerate(zip(result.derivatives, derived, strict=True))
-            ]
-            session.execute(_INSERT_DERIVATIVE, rows)
+        # Core rows, inserted for the whole batch: the ORM's unit of work for rows nothing
+        # reads back here cost more than the statements themselves.
+        rows.derivatives.extend(
+            {
+                "id": new_id(),
+                "parent_sha256": job.sha256,
+                "output_sha256": item.stored.sha256,
+                "kind": derivative.kind,
+                "label": derivative.label[:200],
+                "mime_type": derivative.mime_type,
+                "size": item.stored.size,
+                "processor": job.processor,
+                "version": job.version,
+                "params": job.params,
+                "params_hash": job.params_hash,
+                "job_id": job.id,
+                "position": position,
+                "facts": derivative.facts,
+                "created_at": now,
+            }
+            for position, (derivative, item) in enumerate(zip(result.derivatives, derived, strict=True))
+        )
         for position, (child, item) in enumerate(zip(result.children, members, strict=True)):
             session.add(
                 ContentMember(
@@ -377,8 +425,7 @@ class JobExecutor:
                     created_at=now,
                 )
             )
-        session.execute(
-            _INSERT_FACTS,
+        rows.facts.append(
             {
                 "job_id": job.id,
                 "sha256": job.sha256,
@@ -388,16 +435,9 @@ class JobExecutor:
                 "facts": result.facts,
                 "warnings": result.warnings,
                 "recorded_at": now,
-            },
+            }
         )
-        ready = jobs.complete(session, job, now, outcome.seconds, result.warnings)
-        used = []
-        if dependencies:
-            used = session.scalars(
-                select(DerivativeRecord.output_sha256).where(
-                    DerivativeRecord.job_id.in_(list(dependencies.values()))
-                )
-            ).all()
+        jobs.complete(session, job, now, outcome.seconds, result.warnings)
         inputs = [job.sha256, *sorted(set(used))]
         self.vault.record(
             wctx,
@@ -422,18 +462,38 @@ class JobExecutor:
                 "run_ms": int(outcome.seconds * 1000),
             },
         )
-        session.flush()
-        if members:  # only a run that found members can change which items exist
+
+    def _announce(self, wctx: WriteContext, finished: Finished, job: Job) -> None:
+        """After the batch's rows are written: the items a container's members make, and
+        what plugins keep of the result (analysis indexes OCR and entities)."""
+        result = finished.outcome.result
+        assert result is not None
+        if result.children:  # only a run that found members can change which items exist
             self.service.materialise_members(wctx, job.sha256)
         result.params = dict(job.params)  # what this run was keyed by, for plugins that record it
         self.vault.plugins.hook.exhibits_processed(
-            ctx=wctx, vault=self.vault, sha256=job.sha256, processor=processor, result=result
+            ctx=wctx, vault=self.vault, sha256=job.sha256, processor=finished.processor, result=result
         )
-        return ready
 
 
 _INSERT_DERIVATIVE = DerivativeRecord.__table__.insert()
 _INSERT_FACTS = ContentFacts.__table__.insert()
+
+
+@dataclass
+class _Rows:
+    """Facts and derivatives of a batch's done jobs, inserted in one statement each."""
+
+    facts: list[dict] = field(default_factory=list)
+    derivatives: list[dict] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        if self.facts:
+            session.execute(_INSERT_FACTS, self.facts)
+        if self.derivatives:
+            session.execute(_INSERT_DERIVATIVE, self.derivatives)
+
+
 EMPTY_REASON = "the content is empty (0 bytes): there is nothing to process"
 
 
