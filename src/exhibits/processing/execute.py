@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from exhibits.custody.events import EventClass
@@ -185,19 +185,12 @@ class JobExecutor:
         used: list[str] = []
         facts: dict[str, dict] = {}
         derivatives: dict[str, list[tuple[Derivative, Path]]] = {}
-        with contextlib.ExitStack() as stack:  # a read session only for what it reads
-            session = stack.enter_context(self.vault.reading()) if claimed.dependencies else None
+        if claimed.dependencies:
+            found_facts, records = self._dependency_outputs(list(claimed.dependencies.values()))
             for name, job_id in claimed.dependencies.items():
-                assert session is not None
-                row = session.get(ContentFacts, job_id)
-                facts[name] = dict(row.facts) if row else {}
-                records = session.scalars(
-                    select(DerivativeRecord)
-                    .where(DerivativeRecord.job_id == job_id)
-                    .order_by(DerivativeRecord.position)
-                ).all()
+                facts[name] = dict(found_facts.get(job_id) or {})
                 derivatives[name] = []
-                for r in records:
+                for r in records.get(job_id, []):
                     used.append(r.output_sha256)
                     path = self._input(r.output_sha256, workdir, r.output_sha256)
                     derivative = Derivative(r.kind, path, r.mime_type, r.label, dict(r.facts or {}))
@@ -215,6 +208,16 @@ class JobExecutor:
             time_limit=self.service.time_limit(claimed.processor),
         )
         return ctx, used
+
+    def _dependency_outputs(self, job_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[Row]]]:
+        """The facts and the derivative rows (in order) of the dependencies' jobs, in two
+        Core statements for them all."""
+        records: dict[str, list[Row]] = {}
+        with self.vault.reading() as session:
+            facts = dict(session.execute(_DEPENDENCY_FACTS, {"job_ids": job_ids}).tuples().all())
+            for row in session.execute(_DEPENDENCY_DERIVATIVES, {"job_ids": job_ids}):
+                records.setdefault(row.job_id, []).append(row)
+        return facts, records
 
     def _heartbeat(self, claimed: jobs.ClaimedJob, stop: threading.Event, lost: threading.Event) -> None:
         settings = self.service.settings
@@ -477,6 +480,22 @@ class JobExecutor:
 
 
 _INSERT_DERIVATIVE = DerivativeRecord.__table__.insert()
+_facts, _derivatives = ContentFacts.__table__.c, DerivativeRecord.__table__.c
+_DEPENDENCY_FACTS = select(_facts.job_id, _facts.facts).where(
+    _facts.job_id.in_(bindparam("job_ids", expanding=True))
+)
+_DEPENDENCY_DERIVATIVES = (
+    select(
+        _derivatives.job_id,
+        _derivatives.output_sha256,
+        _derivatives.kind,
+        _derivatives.mime_type,
+        _derivatives.label,
+        _derivatives.facts,
+    )
+    .where(_derivatives.job_id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(_derivatives.job_id, _derivatives.position)
+)
 _INSERT_FACTS = ContentFacts.__table__.insert()
 
 
