@@ -17,7 +17,7 @@ import shutil
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -214,7 +214,8 @@ class JobExecutor:
         Core statements for them all."""
         records: dict[str, list[Row]] = {}
         with self.vault.reading() as session:
-            facts = dict(session.execute(_DEPENDENCY_FACTS, {"job_ids": job_ids}).tuples().all())
+            found = session.execute(_DEPENDENCY_FACTS, {"job_ids": job_ids})
+            facts = {row.job_id: row.facts for row in found}
             for row in session.execute(_DEPENDENCY_DERIVATIVES, {"job_ids": job_ids}):
                 records.setdefault(row.job_id, []).append(row)
         return facts, records
@@ -241,28 +242,42 @@ class JobExecutor:
     # --- after -----------------------------------------------------------------------------
 
     def store(self, finished: Finished) -> None:
-        """Put every output file into the blob store (content-addressed) before recording.
-        Files go in side by side: each waits on its own fsync, so the waits overlap. A
-        store that refuses an output (too large...) fails the job, saying so."""
-        result = finished.outcome.result
-        if finished.outcome.status != "done" or result is None:
-            return
+        """Put one job's output files into the blob store (see ``store_many``)."""
+        error = self.store_many([finished])[0]
+        if error is not None:
+            raise error
+
+    def store_many(self, batch: list[Finished]) -> list[Exception | None]:
+        """Put every output file of these jobs into the blob store (content-addressed)
+        before they are recorded. All the files go in side by side: each waits on its own
+        fsync, so the waits overlap. A store that refuses an output (too large...) fails
+        its job, saying so; any other error is returned for its job, to be left to its lease."""
         limit = self.vault.settings.max_ingest_bytes
 
         def put(path: Path) -> IngestResult:
             with path.open("rb") as handle:
                 return self.vault.blobs.ingest(handle, limit=limit)
 
-        paths = [d.path for d in result.derivatives] + [c.path for c in result.children]
+        pending = [[self.pool.submit(put, path) for path in _output_paths(f)] for f in batch]
+        return [self._stored(finished, futures) for finished, futures in zip(batch, pending, strict=True)]
+
+    def _stored(self, finished: Finished, futures: list[Future[IngestResult]]) -> Exception | None:
+        if not futures:
+            return None
+        result = finished.outcome.result
+        assert result is not None
         try:
-            items = list(self.pool.map(put, paths)) if len(paths) > 1 else [put(p) for p in paths]
+            items = [future.result() for future in futures]
         except ExhibitsError as exc:
             reason = f"its outputs could not be stored: {exc.message}"
             finished.outcome = Outcome("failed", finished.outcome.seconds, reason=reason)
-            return
+            return None
+        except Exception as exc:  # handed to the caller, for this job only
+            return exc
         derived = [Stored(i, d.mime_type) for i, d in zip(items, result.derivatives, strict=False)]
         members = [Stored(i, sniff_mime(i.head)) for i in items[len(result.derivatives) :]]
         finished.stored = derived + members
+        return None
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -525,6 +540,13 @@ def _leaf_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_leaf_safe(v) for v in value]
     return value
+
+
+def _output_paths(finished: Finished) -> list[Path]:
+    result = finished.outcome.result
+    if finished.outcome.status != "done" or result is None:
+        return []
+    return [d.path for d in result.derivatives] + [c.path for c in result.children]
 
 
 def workdir_of(vault: Vault, claimed: jobs.ClaimedJob) -> Path:
