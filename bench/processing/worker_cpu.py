@@ -77,7 +77,12 @@ def main() -> None:
 
     profiles: list[cProfile.Profile] = []
     if args.profile:
-        for cls, name in ((EmbeddedWorker, "_slot"), (EmbeddedWorker, "_record_loop"), (Writer, "_loop")):
+        for cls, name in (
+            (EmbeddedWorker, "_slot"),
+            (EmbeddedWorker, "_record_loop"),
+            (EmbeddedWorker, "_store_loop"),
+            (Writer, "_loop"),
+        ):
             setattr(cls, name, profiled(profiles, getattr(cls, name)))
     with Vault.open(run / "vault") as vault:
         vault.processing.registry  # noqa: B018  (loaded before the clock starts)
