@@ -2,7 +2,7 @@
 
 Builds a vault with N small images once (kept under --keep), copies it for each run, and
 runs an EmbeddedWorker in this process until idle. Reports the worker process's CPU time
-(its threads: slots, recorder, writer; not the runner processes) per job, beside the
+(its threads: slots, recorder, writer), and the runner processes' CPU per job, beside the
 pipeline's wall-clock figures. On a shared machine the CPU per job moves far less with the
 load than jobs/s or overhead do. ``--profile`` writes per-thread CPU profiles (pstats).
 
@@ -50,6 +50,11 @@ def profiled(profiles: list[cProfile.Profile], fn):
     return run
 
 
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=200)
@@ -72,18 +77,25 @@ def main() -> None:
 
     profiles: list[cProfile.Profile] = []
     if args.profile:
-        for cls, name in ((EmbeddedWorker, "_slot"), (EmbeddedWorker, "_record_loop"), (Writer, "_loop")):
+        for cls, name in (
+            (EmbeddedWorker, "_slot"),
+            (EmbeddedWorker, "_record_loop"),
+            (EmbeddedWorker, "_store_loop"),
+            (Writer, "_loop"),
+        ):
             setattr(cls, name, profiled(profiles, getattr(cls, name)))
     with Vault.open(run / "vault") as vault:
         vault.processing.registry  # noqa: B018  (loaded before the clock starts)
-        cpu, started = time.process_time(), time.perf_counter()
+        cpu, started, children = time.process_time(), time.perf_counter(), _children_cpu()
         jobs = EmbeddedWorker(vault, concurrency=args.workers, until_idle=True).run()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        children = _children_cpu() - children  # the runners, once they have exited
     _, busy, states = pipeline.totals(run / "vault")
     shutil.rmtree(run, ignore_errors=True)
     print(
         f"worker CPU: {args.images} {args.size} JPEGs, {jobs} jobs, {args.workers} slots, SQLite: "
-        f"{cpu / jobs * 1000:.2f} ms CPU/job in the worker process; wall {wall:.1f} s, "
+        f"{cpu / jobs * 1000:.2f} ms CPU/job in the worker process, {children / jobs * 1000:.2f} in "
+        f"the runners (processor time {busy / jobs * 1000:.2f} ms/job); wall {wall:.1f} s, "
         f"{jobs / wall:.1f} jobs/s, overhead {1 - busy / (wall * args.workers):.1%}, {states}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from exhibits.custody.models import CustodyEventRow
+from exhibits.evidence.models import Blob
 from exhibits.hooks import hookimpl, plugin_manager
 from exhibits.processing.execute import JobExecutor, discard
-from exhibits.processing.models import ContentFacts, Job
+from exhibits.processing.models import ContentFacts, DerivativeRecord, Job
 from exhibits.processing.runner import Runner
 from exhibits.processing.worker import EmbeddedWorker
 from tests.processing import helpers
@@ -114,3 +115,42 @@ def test_a_stopping_worker_gives_back_the_jobs_it_claimed_ahead_at_once(vault, a
     with vault.reading() as session:
         rows = session.execute(select(Job.status, Job.attempts)).all()
     assert {(r.status, r.attempts) for r in rows} == {("done", 1)}
+
+
+def test_jobs_recorded_together_that_made_the_same_output_share_its_blob_row(vault, add, tmp_path, executor):
+    from PIL import Image
+
+    tag = Image.Exif()
+    tag[0x010E] = "the same picture, described"  # ImageDescription: other bytes, same pixels
+    plain = add(make_jpeg(tmp_path / "plain.jpg"))[0].sha256
+    described = add(make_jpeg(tmp_path / "described.jpg", exif=tag.tobytes()))[0].sha256
+    assert plain != described
+
+    def run_together(claimed):
+        finished = [executor.perform(c) for c in claimed]
+        executor.store_many(finished)
+        try:
+            return executor.record(finished, claim=5)
+        finally:
+            for item in finished:
+                discard(item)
+
+    probes = run_together(executor.claim_many(2))
+    assert sorted(c.processor for c in probes.claimed) == ["image-proxy", "image-proxy"]
+    proxies = run_together(probes.claimed)
+    assert proxies.statuses == ["done", "done"]
+    with vault.reading() as session:
+        outputs = session.execute(
+            select(DerivativeRecord.parent_sha256, DerivativeRecord.output_sha256).where(
+                DerivativeRecord.processor == "image-proxy"
+            )
+        ).all()
+        made = {parent: {output for p, output in outputs if p == parent} for parent in (plain, described)}
+        assert len(outputs) == 6 and len(made[plain]) == 3  # web JPEG, web WebP, thumbnail
+        assert made[plain] == made[described]  # the same pixels: the same files
+        blob_rows = session.scalars(select(Blob.sha256).where(Blob.sha256.in_(made[plain]))).all()
+        assert sorted(blob_rows) == sorted(made[plain])  # one row each
+        derived_from = session.scalars(
+            select(CustodyEventRow.sha256).where(CustodyEventRow.action == "content.derive")
+        ).all()
+    assert sorted(derived_from) == sorted([plain, plain, described, described])  # probe, proxy

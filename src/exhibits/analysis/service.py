@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from exhibits.access.permissions import Permission
@@ -106,52 +106,54 @@ def _params(processor: Any, result: Any) -> dict[str, Any]:
     return processor.params() if hasattr(processor, "params") else {}
 
 
+_RESULT_ID = select(AnalysisResult.id).where(
+    AnalysisResult.sha256 == bindparam("sha256"),
+    AnalysisResult.processor == bindparam("processor"),
+    AnalysisResult.version == bindparam("version"),
+    AnalysisResult.params_hash == bindparam("params_hash"),
+)
+_INSERT_RESULT = AnalysisResult.__table__.insert()
+
+
 class AnalysisService:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
 
     # --- machine outputs (called by the pipeline, inside its unit of work) -------------------
 
-    def record_result(
-        self, ctx: WriteContext, sha256: str, processor: Any, result: Any
-    ) -> AnalysisResult | None:
+    def record_result(self, ctx: WriteContext, sha256: str, processor: Any, result: Any) -> str | None:
+        """Keep a run's facts (OCR, transcript, entities...) and index them; returns the
+        record's id (None for a processor analysis does not keep)."""
         name = str(processor.name)
         if name not in KEPT:
             return None
         params = _params(processor, result)
-        params_hash = Processor.params_hash(params)
+        key = {
+            "sha256": sha256,
+            "processor": name,
+            "version": str(processor.version),
+            "params_hash": Processor.params_hash(params),
+        }
         session = ctx.session
-        row = session.scalar(
-            select(AnalysisResult).where(
-                AnalysisResult.sha256 == sha256,
-                AnalysisResult.processor == name,
-                AnalysisResult.version == str(processor.version),
-                AnalysisResult.params_hash == params_hash,
-            )
+        # Core statements: once per OCR or entities job, the ORM's query, object and flush
+        # cost more than the row.
+        existing = session.scalar(_RESULT_ID, key)
+        if existing is not None:
+            return existing  # the same job ran again: same outputs, nothing new to index
+        row_id = new_id()
+        session.execute(
+            _INSERT_RESULT,
+            {**key, "id": row_id, "params": params, "facts": result.facts, "recorded_at": self.vault.now()},
         )
-        if row is not None:
-            return row  # the same job ran again: same outputs, nothing new to index
-        row = AnalysisResult(
-            id=new_id(),
-            sha256=sha256,
-            processor=name,
-            version=str(processor.version),
-            params_hash=params_hash,
-            params=params,
-            facts=result.facts,
-            recorded_at=self.vault.now(),
-        )
-        session.add(row)
-        session.flush()
         if name == "entities":
             index.replace_entities(
-                session, sha256=sha256, origin=row.id, entities=result.facts.get("entities", [])
+                session, sha256=sha256, origin=row_id, entities=result.facts.get("entities", [])
             )
         else:
             layer = index.LAYER_OF[name]
             pieces = index.PIECES[layer](result.facts)
-            index.replace_docs(session, sha256=sha256, layer=layer, origin=row.id, pieces=pieces)
-        return row
+            index.replace_docs(session, sha256=sha256, layer=layer, origin=row_id, pieces=pieces)
+        return row_id
 
     @staticmethod
     def latest_result(session: Session, sha256: str, processor: str) -> AnalysisResult | None:

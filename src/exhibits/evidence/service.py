@@ -480,13 +480,35 @@ class EvidenceService:
         if blob is None:
             session.add(Blob(sha256=stored.sha256, size=stored.size, mime_type=mime, stored_at=now))
             return False
+        self._known_again(blob, stored, now)
+        return True
+
+    def ensure_blobs(self, session: Session, items: list[tuple[IngestResult, str]], now: datetime) -> None:
+        """Record many stored contents (stored, mime type) at once, as ``ensure_blob`` does
+        each: one statement reads those already known (a pipeline unit's outputs)."""
+        if not items:
+            return
+        wanted = list({stored.sha256 for stored, _ in items})
+        known = {blob.sha256: blob for blob in session.scalars(select(Blob).where(Blob.sha256.in_(wanted)))}
+        for stored, mime in items:
+            blob = known.get(stored.sha256)
+            if blob is None:
+                known[stored.sha256] = blob = Blob(
+                    sha256=stored.sha256, size=stored.size, mime_type=mime, stored_at=now
+                )
+                session.add(blob)
+            else:
+                self._known_again(blob, stored, now)
+
+    @staticmethod
+    def _known_again(blob: Blob, stored: IngestResult, now: datetime) -> None:
+        """Content stored again: it must agree with its record; disposed content is back."""
         if blob.size != stored.size:
             raise Conflict("stored content disagrees with its record: run 'exhibits verify'")
         if blob.disposed_at is not None:  # the same bytes arrived again after disposal
             blob.disposed_at = None
             blob.disposal_seq = None
             blob.stored_at = now
-        return True
 
     def new_exhibit(
         self,

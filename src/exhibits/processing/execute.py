@@ -17,12 +17,14 @@ import shutil
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session
 
 from exhibits.custody.events import EventClass
 from exhibits.db.writer import WriteContext
@@ -31,7 +33,7 @@ from exhibits.evidence.sniff import sniff_mime
 from exhibits.faults import fault_point
 from exhibits.ids import new_id
 from exhibits.processing import jobs
-from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job
+from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job, JobStatus
 from exhibits.processing.processor import Context, Derivative, Processor
 from exhibits.processing.runner import Outcome, Runner
 from exhibits.storage import IngestResult
@@ -64,6 +66,7 @@ class Finished:
     workdir: Path
     ctx: Context | None = None
     stored: list[Stored] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)  # dependencies' derivatives it was given
 
 
 @dataclass
@@ -155,7 +158,7 @@ class JobExecutor:
         workdir.mkdir(parents=True)
         if self.vault.blobs.size(claimed.sha256) == 0:
             return Finished(claimed, processor, Outcome("failed", 0.0, reason=EMPTY_REASON), workdir)
-        ctx = self._context(claimed, workdir)
+        ctx, used = self._context(claimed, workdir)
         fault_point("processing.job_started")
         outcome = self.runner.run(
             processor,
@@ -163,7 +166,7 @@ class JobExecutor:
             time_limit=self.service.time_limit(claimed.processor),
             memory_limit_mb=processor.memory_limit_mb or self.service.settings.memory_limit_mb,
         )
-        return Finished(claimed, processor, outcome, workdir, ctx)
+        return Finished(claimed, processor, outcome, workdir, ctx, used=used)
 
     # --- before ----------------------------------------------------------------------------
 
@@ -177,28 +180,24 @@ class JobExecutor:
             shutil.copyfileobj(source, out, 4 * 2**20)
         return target
 
-    def _context(self, claimed: jobs.ClaimedJob, workdir: Path) -> Context:
+    def _context(self, claimed: jobs.ClaimedJob, workdir: Path) -> tuple[Context, list[str]]:
+        """What the processor is given, and the SHA-256s of the derivatives among it."""
+        used: list[str] = []
         facts: dict[str, dict] = {}
         derivatives: dict[str, list[tuple[Derivative, Path]]] = {}
-        with contextlib.ExitStack() as stack:  # a read session only for what it reads
-            session = stack.enter_context(self.vault.reading()) if claimed.dependencies else None
+        if claimed.dependencies:
+            found_facts, records = self._dependency_outputs(list(claimed.dependencies.values()))
             for name, job_id in claimed.dependencies.items():
-                assert session is not None
-                row = session.get(ContentFacts, job_id)
-                facts[name] = dict(row.facts) if row else {}
-                records = session.scalars(
-                    select(DerivativeRecord)
-                    .where(DerivativeRecord.job_id == job_id)
-                    .order_by(DerivativeRecord.position)
-                ).all()
+                facts[name] = dict(found_facts.get(job_id) or {})
                 derivatives[name] = []
-                for r in records:
+                for r in records.get(job_id, []):
+                    used.append(r.output_sha256)
                     path = self._input(r.output_sha256, workdir, r.output_sha256)
                     derivative = Derivative(r.kind, path, r.mime_type, r.label, dict(r.facts or {}))
                     derivatives[name].append((derivative, path))
         out = workdir / "out"
         out.mkdir()
-        return Context(
+        ctx = Context(
             sha256=claimed.sha256,
             mime_type=claimed.mime_type,
             input_path=self._input(claimed.sha256, workdir, "input"),
@@ -208,6 +207,20 @@ class JobExecutor:
             dependency_derivatives=derivatives,
             time_limit=self.service.time_limit(claimed.processor),
         )
+        return ctx, used
+
+    def _dependency_outputs(self, job_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[Row]]]:
+        """The facts and the derivative rows (in order) of the dependencies' jobs, in two
+        Core statements for them all."""
+        records: dict[str, list[Row]] = {}
+        # A plain connection (rolled back when it goes back to the pool): an ORM session
+        # costs more than these two statements.
+        with self.vault.db.read_engine.connect() as connection:
+            found = connection.execute(_DEPENDENCY_FACTS, {"job_ids": job_ids})
+            facts = {row.job_id: row.facts for row in found}
+            for row in connection.execute(_DEPENDENCY_DERIVATIVES, {"job_ids": job_ids}):
+                records.setdefault(row.job_id, []).append(row)
+        return facts, records
 
     def _heartbeat(self, claimed: jobs.ClaimedJob, stop: threading.Event, lost: threading.Event) -> None:
         settings = self.service.settings
@@ -231,28 +244,42 @@ class JobExecutor:
     # --- after -----------------------------------------------------------------------------
 
     def store(self, finished: Finished) -> None:
-        """Put every output file into the blob store (content-addressed) before recording.
-        Files go in side by side: each waits on its own fsync, so the waits overlap. A
-        store that refuses an output (too large...) fails the job, saying so."""
-        result = finished.outcome.result
-        if finished.outcome.status != "done" or result is None:
-            return
+        """Put one job's output files into the blob store (see ``store_many``)."""
+        error = self.store_many([finished])[0]
+        if error is not None:
+            raise error
+
+    def store_many(self, batch: list[Finished]) -> list[Exception | None]:
+        """Put every output file of these jobs into the blob store (content-addressed)
+        before they are recorded. All the files go in side by side: each waits on its own
+        fsync, so the waits overlap. A store that refuses an output (too large...) fails
+        its job, saying so; any other error is returned for its job, to be left to its lease."""
         limit = self.vault.settings.max_ingest_bytes
 
         def put(path: Path) -> IngestResult:
             with path.open("rb") as handle:
                 return self.vault.blobs.ingest(handle, limit=limit)
 
-        paths = [d.path for d in result.derivatives] + [c.path for c in result.children]
+        pending = [[self.pool.submit(put, path) for path in _output_paths(f)] for f in batch]
+        return [self._stored(finished, futures) for finished, futures in zip(batch, pending, strict=True)]
+
+    def _stored(self, finished: Finished, futures: list[Future[IngestResult]]) -> Exception | None:
+        if not futures:
+            return None
+        result = finished.outcome.result
+        assert result is not None
         try:
-            items = list(self.pool.map(put, paths)) if len(paths) > 1 else [put(p) for p in paths]
+            items = [future.result() for future in futures]
         except ExhibitsError as exc:
             reason = f"its outputs could not be stored: {exc.message}"
             finished.outcome = Outcome("failed", finished.outcome.seconds, reason=reason)
-            return
+            return None
+        except Exception as exc:  # handed to the caller, for this job only
+            return exc
         derived = [Stored(i, d.mime_type) for i, d in zip(items, result.derivatives, strict=False)]
         members = [Stored(i, sniff_mime(i.head)) for i in items[len(result.derivatives) :]]
         finished.stored = derived + members
+        return None
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -264,23 +291,38 @@ class JobExecutor:
 
     def record(self, batch: list[Finished], *, claim: int = 0, queues: list[str] | None = None) -> Recorded:
         """Record finished jobs in one unit of work (one commit for all of them), then claim
-        up to ``claim`` more in the same unit. Each job is recorded in its own savepoint:
-        one that cannot be recorded ('error') stays running, and its lease lapses."""
+        up to ``claim`` more in the same unit. The jobs are recorded together in one
+        savepoint; should that fail, each is recorded again in its own, so that one that
+        cannot be recorded ('error') spoils no other: it stays running, and its lease lapses."""
 
         def work(wctx: WriteContext) -> Recorded:
             loaded = jobs.load(wctx.session, [finished.claimed.id for finished in batch])
-            statuses = [self._record_one(wctx, finished) for finished in batch]
+            statuses = self._record_together(wctx, batch) if len(batch) > 1 else None
+            if statuses is None:
+                statuses = [self._record_alone(wctx, finished) for finished in batch]
             del loaded
             claimed = self._claim(wctx, claim, queues) if claim else []
             return Recorded(statuses, claimed)
 
         return self.vault.write(work)
 
-    def _record_one(self, wctx: WriteContext, finished: Finished) -> str:
+    def _record_together(self, wctx: WriteContext, batch: list[Finished]) -> list[str] | None:
+        """The whole batch in one savepoint; None (and nothing of it kept) if any job failed."""
         events, callbacks = len(wctx.events), len(wctx.after_commit_callbacks)
         try:
             with wctx.session.begin_nested():
-                return self._record_outcome(wctx, finished)
+                return self._record_jobs(wctx, batch)
+        except Exception:  # find the culprit: each job again on its own
+            log.warning("%d jobs could not be recorded together; recording each alone", len(batch))
+            del wctx.events[events:]
+            del wctx.after_commit_callbacks[callbacks:]
+            return None
+
+    def _record_alone(self, wctx: WriteContext, finished: Finished) -> str:
+        events, callbacks = len(wctx.events), len(wctx.after_commit_callbacks)
+        try:
+            with wctx.session.begin_nested():
+                return self._record_jobs(wctx, [finished])[0]
         except Exception:  # this job only: its events go with its savepoint
             claimed = finished.claimed
             log.exception("job %s (%s) could not be recorded", claimed.id, claimed.processor)
@@ -288,30 +330,61 @@ class JobExecutor:
             del wctx.after_commit_callbacks[callbacks:]
             return "error"
 
-    def _record_outcome(self, wctx: WriteContext, finished: Finished) -> str:
-        claimed, outcome = finished.claimed, finished.outcome
-        settings = self.service.settings
-        dispatcher = self.service.dispatcher
+    def _record_jobs(self, wctx: WriteContext, batch: list[Finished]) -> list[str]:
+        """Each job's outcome, then what plugins keep of each result, then the dependants
+        they released. Statements are per batch, not per job: one reads the outputs' blob
+        rows, one inserts all facts, one all derivatives, one flush writes every job's new
+        state, one finds the dependants."""
         session = wctx.session
-        job = jobs.held(session, claimed.id, claimed.token)
-        if job is None:
-            return "lost"
         now = self.vault.now()
+        held = [jobs.held(session, f.claimed.id, f.claimed.token) for f in batch]
+        outputs = [
+            (item.stored, item.mime_type)
+            for finished, job in zip(batch, held, strict=True)
+            if job is not None and finished.outcome.status == "done"
+            for item in finished.stored
+        ]
+        if outputs:
+            self.vault.evidence.ensure_blobs(session, outputs, now)
+            session.flush()  # the blob rows exist before the rows that name them
+        statuses: list[str] = []
+        finished_jobs: list[Job] = []
+        rows = _Rows()
+        with session.no_autoflush:  # the jobs' new states are written together, below
+            for finished, job in zip(batch, held, strict=True):
+                if job is None:
+                    statuses.append("lost")
+                    continue
+                status = self._record_outcome(wctx, finished, job, now, rows)
+                statuses.append(status)
+                if status in (JobStatus.DONE, JobStatus.SKIPPED):
+                    finished_jobs.append(job)
+        rows.insert(session)
+        session.flush()
+        for finished, job in zip(batch, held, strict=True):
+            if job is not None and job.status == JobStatus.DONE:
+                self._announce(wctx, finished, job)
+        self.service.dispatcher.after_commit(wctx, jobs.released(session, finished_jobs, now))
+        return statuses
+
+    def _record_outcome(
+        self, wctx: WriteContext, finished: Finished, job: Job, now: datetime, rows: _Rows
+    ) -> str:
+        outcome = finished.outcome
+        settings = self.service.settings
+        session = wctx.session
         if outcome.status == "done":
             assert outcome.result is not None
-            ready = self._record_outputs(
-                wctx, job, finished.processor, claimed.dependencies, outcome, finished.stored
-            )
-            dispatcher.after_commit(wctx, ready)
+            self._record_outputs(wctx, job, finished.used, outcome, finished.stored, rows)
         elif outcome.status == "skipped":
-            dispatcher.after_commit(wctx, jobs.skip(session, job, now, outcome.reason, outcome.seconds))
+            jobs.skip(session, job, now, outcome.reason, outcome.seconds)
         elif outcome.status == "crashed" and job.attempts < settings.max_attempts:
             delay = min(
                 settings.retry_backoff_max_seconds,
                 settings.retry_backoff_seconds * 2 ** (job.attempts - 1),
             )
             jobs.retry_later(session, job, now, f"{outcome.reason}; will try again", delay)
-            dispatcher.after_commit(wctx, [job], countdown=delay)
+            self.service.dispatcher.after_commit(wctx, [job], countdown=delay)
             return "retry"
         else:
             jobs.fail(session, job, now, outcome.reason, outcome.seconds)
@@ -321,47 +394,42 @@ class JobExecutor:
         self,
         wctx: WriteContext,
         job: Job,
-        processor: Processor,
-        dependencies: dict[str, str],
+        used: list[str],
         outcome: Outcome,
         stored: list[Stored],
-    ) -> list[Job]:
+        rows: _Rows,
+    ) -> None:
+        """Facts, derivatives, members and the custody event of a done job (its outputs'
+        blob rows are already in the session: ``_record_jobs``)."""
         session = wctx.session
         result = outcome.result
         assert result is not None
         now = self.vault.now()
-        evidence = self.vault.evidence
-        outputs: list[str] = []
-        for item in stored:
-            evidence.ensure_blob(session, item.stored, item.mime_type, now)
-            outputs.append(item.stored.sha256)
-        session.flush()
+        outputs = [item.stored.sha256 for item in stored]
         derived = stored[: len(result.derivatives)]
         members = stored[len(result.derivatives) :]
-        # Core inserts: the ORM's unit of work for rows nothing reads back here cost more
-        # than the statements themselves.
-        if derived:
-            rows = [
-                {
-                    "id": new_id(),
-                    "parent_sha256": job.sha256,
-                    "output_sha256": item.stored.sha256,
-                    "kind": derivative.kind,
-                    "label": derivative.label[:200],
-                    "mime_type": derivative.mime_type,
-                    "size": item.stored.size,
-                    "processor": job.processor,
-                    "version": job.version,
-                    "params": job.params,
-                    "params_hash": job.params_hash,
-                    "job_id": job.id,
-                    "position": position,
-                    "facts": derivative.facts,
-                    "created_at": now,
-                }
-                for position, (derivative, item) in enumerate(zip(result.derivatives, derived, strict=True))
-            ]
-            session.execute(_INSERT_DERIVATIVE, rows)
+        # Core rows, inserted for the whole batch: the ORM's unit of work for rows nothing
+        # reads back here cost more than the statements themselves.
+        rows.derivatives.extend(
+            {
+                "id": new_id(),
+                "parent_sha256": job.sha256,
+                "output_sha256": item.stored.sha256,
+                "kind": derivative.kind,
+                "label": derivative.label[:200],
+                "mime_type": derivative.mime_type,
+                "size": item.stored.size,
+                "processor": job.processor,
+                "version": job.version,
+                "params": job.params,
+                "params_hash": job.params_hash,
+                "job_id": job.id,
+                "position": position,
+                "facts": derivative.facts,
+                "created_at": now,
+            }
+            for position, (derivative, item) in enumerate(zip(result.derivatives, derived, strict=True))
+        )
         for position, (child, item) in enumerate(zip(result.children, members, strict=True)):
             session.add(
                 ContentMember(
@@ -377,8 +445,7 @@ class JobExecutor:
                     created_at=now,
                 )
             )
-        session.execute(
-            _INSERT_FACTS,
+        rows.facts.append(
             {
                 "job_id": job.id,
                 "sha256": job.sha256,
@@ -388,16 +455,9 @@ class JobExecutor:
                 "facts": result.facts,
                 "warnings": result.warnings,
                 "recorded_at": now,
-            },
+            }
         )
-        ready = jobs.complete(session, job, now, outcome.seconds, result.warnings)
-        used = []
-        if dependencies:
-            used = session.scalars(
-                select(DerivativeRecord.output_sha256).where(
-                    DerivativeRecord.job_id.in_(list(dependencies.values()))
-                )
-            ).all()
+        jobs.complete(session, job, now, outcome.seconds, result.warnings)
         inputs = [job.sha256, *sorted(set(used))]
         self.vault.record(
             wctx,
@@ -422,18 +482,54 @@ class JobExecutor:
                 "run_ms": int(outcome.seconds * 1000),
             },
         )
-        session.flush()
-        if members:  # only a run that found members can change which items exist
+
+    def _announce(self, wctx: WriteContext, finished: Finished, job: Job) -> None:
+        """After the batch's rows are written: the items a container's members make, and
+        what plugins keep of the result (analysis indexes OCR and entities)."""
+        result = finished.outcome.result
+        assert result is not None
+        if result.children:  # only a run that found members can change which items exist
             self.service.materialise_members(wctx, job.sha256)
         result.params = dict(job.params)  # what this run was keyed by, for plugins that record it
         self.vault.plugins.hook.exhibits_processed(
-            ctx=wctx, vault=self.vault, sha256=job.sha256, processor=processor, result=result
+            ctx=wctx, vault=self.vault, sha256=job.sha256, processor=finished.processor, result=result
         )
-        return ready
 
 
 _INSERT_DERIVATIVE = DerivativeRecord.__table__.insert()
+_facts, _derivatives = ContentFacts.__table__.c, DerivativeRecord.__table__.c
+_DEPENDENCY_FACTS = select(_facts.job_id, _facts.facts).where(
+    _facts.job_id.in_(bindparam("job_ids", expanding=True))
+)
+_DEPENDENCY_DERIVATIVES = (
+    select(
+        _derivatives.job_id,
+        _derivatives.output_sha256,
+        _derivatives.kind,
+        _derivatives.mime_type,
+        _derivatives.label,
+        _derivatives.facts,
+    )
+    .where(_derivatives.job_id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(_derivatives.job_id, _derivatives.position)
+)
 _INSERT_FACTS = ContentFacts.__table__.insert()
+
+
+@dataclass
+class _Rows:
+    """Facts and derivatives of a batch's done jobs, inserted in one statement each."""
+
+    facts: list[dict] = field(default_factory=list)
+    derivatives: list[dict] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        if self.facts:
+            session.execute(_INSERT_FACTS, self.facts)
+        if self.derivatives:
+            session.execute(_INSERT_DERIVATIVE, self.derivatives)
+
+
 EMPTY_REASON = "the content is empty (0 bytes): there is nothing to process"
 
 
@@ -446,6 +542,13 @@ def _leaf_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_leaf_safe(v) for v in value]
     return value
+
+
+def _output_paths(finished: Finished) -> list[Path]:
+    result = finished.outcome.result
+    if finished.outcome.status != "done" or result is None:
+        return []
+    return [d.path for d in result.derivatives] + [c.path for c in result.children]
 
 
 def workdir_of(vault: Vault, claimed: jobs.ClaimedJob) -> Path:

@@ -256,21 +256,26 @@ def release(session: Session, job_id: str, token: str) -> bool:
     return True
 
 
-def complete(session: Session, job: Job, now: datetime, run_seconds: float, warnings: list[str]) -> list[Job]:
-    """Mark a job done; return the dependants that can now run."""
+def complete(session: Session, job: Job, now: datetime, run_seconds: float, warnings: list[str]) -> None:
+    """Mark a job done (its dependants are released by ``released``)."""
     _release(job, JobStatus.DONE, now)
     job.run_seconds = run_seconds
     job.warnings = warnings
-    return _released(session, job, now)
 
 
-def _released(session: Session, job: Job, now: datetime) -> list[Job]:
-    """Dependants of a finished job whose dependencies are now all met."""
-    unblocked = session.scalars(_UNBLOCKED, {"job_id": job.id})
-    ready = [dependant for dependant in unblocked if dependant.status == JobStatus.PENDING]
-    for dependant in ready:
+def released(session: Session, finished: Iterable[Job], now: datetime) -> list[Job]:
+    """Dependants of jobs just done or skipped whose dependencies are now all met: one
+    statement for all the jobs a unit finished, made ready to claim."""
+    job_ids = [job.id for job in finished]
+    if not job_ids:
+        return []
+    ready: dict[str, Job] = {}
+    for dependant in session.scalars(_UNBLOCKED, {"job_ids": job_ids}):
+        if dependant.status == JobStatus.PENDING:  # a dependant of two of them comes twice
+            ready[dependant.id] = dependant
+    for dependant in ready.values():
         dependant.ready_at = now
-    return ready
+    return list(ready.values())
 
 
 def fail(session: Session, job: Job, now: datetime, reason: str, run_seconds: float | None = None) -> None:
@@ -280,14 +285,11 @@ def fail(session: Session, job: Job, now: datetime, reason: str, run_seconds: fl
     _cascade(session, job, now)
 
 
-def skip(
-    session: Session, job: Job, now: datetime, reason: str, run_seconds: float | None = None
-) -> list[Job]:
-    """The job did not apply after all: its dependants run without it. Returns those now ready."""
+def skip(session: Session, job: Job, now: datetime, reason: str, run_seconds: float | None = None) -> None:
+    """The job did not apply after all: its dependants run without it (see ``released``)."""
     _release(job, JobStatus.SKIPPED, now)
     job.error = reason
     job.run_seconds = run_seconds
-    return _released(session, job, now)
 
 
 def retry_later(session: Session, job: Job, now: datetime, reason: str, delay_seconds: float) -> None:
@@ -334,7 +336,12 @@ _DEPENDANTS = (
 # Whether each is still pending is checked in Python: told "status = 'pending'", SQLite
 # walks the claim index through every pending job (a whole backlog, for every finished job)
 # instead of looking up the few dependants by the dependency index.
-_UNBLOCKED = _DEPENDANTS.where(~_UNMET)
+_UNBLOCKED = (
+    select(Job)
+    .join(JobDependency, JobDependency.job_id == Job.id)
+    .where(JobDependency.depends_on.in_(bindparam("job_ids", expanding=True)), ~_UNMET)
+    .order_by(Job.created_at, Job.id)
+)
 _DEPENDENCIES = (
     select(JobDependency.job_id, Job.processor, Job.id)
     .join(Job, Job.id == JobDependency.depends_on)

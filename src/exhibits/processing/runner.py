@@ -181,24 +181,25 @@ def _derivative_dict(derivative: Derivative) -> dict[str, Any]:
     }
 
 
-def _inside(path: str, workdir: Path) -> Path:
-    """A processor's output must be a regular file inside its work directory."""
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = workdir / candidate
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(workdir.resolve()) or candidate.is_symlink() or not resolved.is_file():
+def _inside(path: str, workdir: str) -> Path:
+    """A processor's output must be a regular file inside its work directory (``workdir``
+    resolved). String paths: pathlib's resolve cost more than the rest of a small job."""
+    candidate = os.path.join(workdir, path)  # an absolute path stays as it is
+    resolved = os.path.realpath(candidate)
+    inside = resolved.startswith(workdir + os.sep)
+    if not inside or os.path.islink(candidate) or not os.path.isfile(resolved):
         raise ValueError(f"processor output {path!r} is not a file in its work directory")
-    return resolved
+    return Path(resolved)
 
 
 def _result_from(data: dict[str, Any], workdir: Path) -> Result:
+    root = os.path.realpath(workdir)
     return Result(
         facts=data.get("facts") or {},
         derivatives=[
             Derivative(
                 kind=d["kind"],
-                path=_inside(d["path"], workdir),
+                path=_inside(d["path"], root),
                 mime_type=d["mime_type"],
                 label=d.get("label") or "",
                 facts=d.get("facts") or {},
@@ -206,7 +207,7 @@ def _result_from(data: dict[str, Any], workdir: Path) -> Result:
             for d in data.get("derivatives", [])
         ],
         children=[
-            Child(path=_inside(c["path"], workdir), member_path=c["member_path"], facts=c.get("facts") or {})
+            Child(path=_inside(c["path"], root), member_path=c["member_path"], facts=c.get("facts") or {})
             for c in data.get("children", [])
         ],
         warnings=[str(w) for w in data.get("warnings", [])],

@@ -2,11 +2,12 @@
 
 One worker process runs ``concurrency`` slots; each slot is a thread with its own runner
 process (where processors actually run). A slot only runs processors: it hands each
-finished job to the worker's recorder and goes straight on to its next job, claimed
-ahead, so a runner does not sit idle while outputs are stored, recorded and committed.
-The recorder stores the outputs of every job finished meanwhile, records them all in
-one unit of work (one commit) and claims the slots' next jobs in the same unit. A job is
-done only once that unit has committed.
+finished job on and goes straight on to its next job, claimed ahead, so a runner does not
+sit idle while outputs are stored, recorded and committed. Two more threads make a
+pipeline behind the slots: the storer puts the outputs of every job finished meanwhile
+into the blob store (durable: fsynced), and the recorder records the jobs so stored in
+one unit of work (one commit) and claims the slots' next jobs in the same unit, while the
+storer stores the next ones. A job is done only once that unit has committed.
 
 Every job the worker holds (claimed ahead, running, or waiting to be recorded) is under
 a lease, which one keeper thread renews for all of them. Workers on the same vault, on
@@ -48,8 +49,8 @@ HOUSEKEEPING_SECONDS = 60  # between idle-time housekeeping calls (exhibits_idle
 # the recorder's unit of work (which claims more) is under way. A killed worker's jobs wait
 # out their leases, claimed-ahead ones included; a stopping worker gives those back.
 AHEAD = 4
-MAX_BATCH = 64  # finished jobs recorded in one unit of work
-_DONE = None  # tells the recorder that the slots have stopped
+MAX_BATCH = 64  # finished jobs stored together, and recorded in one unit of work
+_DONE = None  # tells the storer that the slots have stopped, and the recorder that it has
 
 
 class EmbeddedWorker:
@@ -79,7 +80,8 @@ class EmbeddedWorker:
         self.ready: collections.deque[jobs.ClaimedJob] = collections.deque()
         self.running: dict[str, Runner] = {}
         self.lost: set[str] = set()
-        self.finished: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()
+        self.finished: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()  # to the storer
+        self.stored: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()  # to the recorder
         self.recorder = JobExecutor(self.service, Runner(), self.owner)  # its runner never starts
         self.sweeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exhibits-sweeper")
 
@@ -98,16 +100,17 @@ class EmbeddedWorker:
             threading.Thread(target=self._slot, args=(i,), name=f"exhibits-worker-{i}", daemon=True)
             for i in range(self.concurrency)
         ]
+        storer = threading.Thread(target=self._store_loop, name="exhibits-storer", daemon=True)
         recorder = threading.Thread(target=self._record_loop, name="exhibits-recorder", daemon=True)
         keeper_stop = threading.Event()
         keeper = threading.Thread(
             target=self._keep_leases, args=(keeper_stop,), name="exhibits-leases", daemon=True
         )
-        for thread in [*slots, recorder, keeper]:
+        for thread in [*slots, storer, recorder, keeper]:
             thread.start()
         _join(slots)
         self.finished.put(_DONE)
-        _join([recorder])
+        _join([storer, recorder])
         keeper_stop.set()
         _join([keeper])
         self.recorder.close()
@@ -151,7 +154,7 @@ class EmbeddedWorker:
                         self.running[claimed.id] = executor.runner
                         return claimed
                     self._forget(claimed.id)
-                full = len(self.held) >= self.concurrency * (1 + AHEAD) + MAX_BATCH
+                full = len(self.held) >= self.concurrency * (1 + AHEAD) + 2 * MAX_BATCH
             if not full:
                 claimed = self._claim(executor)
                 if claimed is not None:
@@ -201,24 +204,33 @@ class EmbeddedWorker:
             return
         self.finished.put(finished)
 
-    # --- the recorder: storing outputs, recording and claiming in one unit -------------------
+    # --- the storer and the recorder: outputs into the store, then into the records ---------
+
+    def _store_loop(self) -> None:
+        ending = False
+        while not ending:
+            batch, ending = _take_batch(self.finished)
+            try:
+                errors = self.recorder.store_many(batch)
+            except Exception as exc:  # a bug here must not stop the storing of later jobs
+                log.exception("storing the outputs of %d finished jobs failed", len(batch))
+                errors = [exc] * len(batch)
+            for finished, error in zip(batch, errors, strict=True):
+                if error is None:
+                    self.stored.put(finished)
+                    continue
+                # The job stays running; its lease will lapse and it is retried.
+                log.error("the outputs of job %s could not be stored: %s", finished.claimed.id, error)
+                discard(finished)
+                self._drop(finished.claimed, "error")
+        self.stored.put(_DONE)
 
     def _record_loop(self) -> None:
         ending = False
         while not ending:
-            first = self.finished.get()
-            if first is _DONE:
-                break
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    more = self.finished.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _DONE:
-                    ending = True
-                    break
-                batch.append(more)
+            batch, ending = _take_batch(self.stored)
+            if not batch:
+                continue
             try:
                 self._record(batch)
             except Exception:  # a bug here must not stop the recording of later jobs
@@ -226,23 +238,14 @@ class EmbeddedWorker:
         self._give_back_unstarted()
 
     def _record(self, batch: list[Finished]) -> None:
-        stored: list[Finished] = []
-        for finished in batch:
-            try:
-                self.recorder.store(finished)
-                stored.append(finished)
-            except Exception:  # the job stays running; its lease will lapse and it is retried
-                log.exception("the outputs of job %s could not be stored", finished.claimed.id)
-                discard(finished)
-                self._drop(finished.claimed, "error")
         fault_point("processing.outputs_stored")
         with self.lock:
             wanted = 0 if self.stopping.is_set() else self.concurrency * (1 + AHEAD) - self.in_hand
         try:
-            recorded = self.recorder.record(stored, claim=max(0, wanted), queues=self.queues)
+            recorded = self.recorder.record(batch, claim=max(0, wanted), queues=self.queues)
         except Exception:  # nothing in the unit is recorded: each job's lease will lapse
-            log.exception("%d finished jobs could not be recorded", len(stored))
-            for finished in stored:
+            log.exception("%d finished jobs could not be recorded", len(batch))
+            for finished in batch:
                 discard(finished)
                 self._drop(finished.claimed, "error")
             return
@@ -251,7 +254,7 @@ class EmbeddedWorker:
             self.ready.extend(recorded.claimed)
         if recorded.claimed:
             self.service.dispatcher.wakeup.set()
-        for finished, status in zip(stored, recorded.statuses, strict=True):
+        for finished, status in zip(batch, recorded.statuses, strict=True):
             self.sweeper.submit(discard, finished)  # off the recorder's path: rmdir is slow here
             self._drop(finished.claimed, status)
 
@@ -338,6 +341,23 @@ class EmbeddedWorker:
                 return False
         with self.vault.reading() as session:
             return jobs.unfinished_count(session, self.service.registry.known(), self.queues) == 0
+
+
+def _take_batch(source: queue.SimpleQueue[Finished | None]) -> tuple[list[Finished], bool]:
+    """What has arrived (waiting for the first), up to MAX_BATCH; True once the end came."""
+    first = source.get()
+    if first is _DONE:
+        return [], True
+    batch = [first]
+    while len(batch) < MAX_BATCH:
+        try:
+            more = source.get_nowait()
+        except queue.Empty:
+            break
+        if more is _DONE:
+            return batch, True
+        batch.append(more)
+    return batch, False
 
 
 def _join(threads: list[threading.Thread]) -> None:
