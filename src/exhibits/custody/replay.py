@@ -1,7 +1,7 @@
 """The heavy part of log verification: read every event, re-hash it, check its columns.
 
-Written for speed: rows are fetched through the raw database driver in large batches and
-each step runs as a C-level loop over the whole batch (hashlib, orjson, list equality),
+Written for speed: rows are fetched through the raw database driver in batches and each
+step runs as a C-level loop over the whole batch (hashlib, orjson, list equality),
 falling back to per-row work only to name what is wrong. Large logs are split into
 power-of-two aligned chunks scanned by worker processes, one per core; each worker also
 builds the Merkle subtree of its chunk, so the parent only joins levels and hashes the
@@ -31,7 +31,10 @@ from sqlalchemy.engine import make_url
 
 from exhibits.custody.merkle import LEAF_PREFIX, NODE_PREFIX
 
-BATCH = 50_000
+# Rows per fetch. Small enough that a batch's objects fit in memory Python already holds:
+# 50,000 rows (~30 MB) made the allocator map fresh pages and the kernel zero them for
+# every batch, a sixth of the scan's CPU.
+BATCH = 2_048
 PARALLEL_FROM = 200_000  # below this, worker start-up costs more than it saves
 MIN_CHUNK_HEIGHT = 12  # chunks of at least 4,096 events; about 8 per worker balances the load
 MAX_PROBLEMS = 50
