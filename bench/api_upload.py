@@ -2,6 +2,10 @@
 curl uploading the same file to a minimal ASGI sink that writes to disk and fsyncs, in the
 same run. Target: 70% or more of the sink.
 
+Beside each rate: the CPU seconds per GiB that the server process (user + system, from
+/proc) and the client used for it, and the load average before and after, since on a shared
+2-core machine the wall-clock rate moves with what else runs.
+
 tus is measured with two clients: tuspy (Python, itself a good part of a core on a 2-core
 machine) and curl sending the same PATCH requests one after another on one connection
 (creation through httpx), the lighter client and so the fairer measure of the server.
@@ -16,17 +20,61 @@ import argparse
 import base64
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import make_vault, python, scratch, serving
 
 CHUNK = 4 * 2**20
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu() -> float:
+    """CPU seconds of this process (tuspy runs here) and its finished children (curl)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def server_pid(base: str) -> int:
+    """The process serving ``base`` (started by ``serving`` with ``--port``)."""
+    port = base.rsplit(":", 1)[1]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                args = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"--port" in args and args[args.index(b"--port") + 1 :][:1] == [port.encode()]:
+                return int(entry.name)
+    raise RuntimeError(f"no process serves {base}")
+
+
+class Measured:
+    """Wall time, server CPU and client CPU of each upload of one kind."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.server: list[float] = []
+        self.client: list[float] = []
+
+    def run(self, pid: int, upload: Callable[..., float], *args: Any) -> None:
+        server, client = process_cpu(pid), client_cpu()
+        self.times.append(upload(*args))
+        self.server.append(process_cpu(pid) - server)
+        self.client.append(client_cpu() - client)
 
 
 def make_file(path: Path, size: int) -> str:
@@ -136,40 +184,46 @@ def main() -> None:
         pieces = split(source, root / "pieces")
         sink_dir = root / "sink"
         sink_dir.mkdir()
-        auth = f"Authorization: Bearer {token}"
-        results: dict[str, list[float]] = {
-            "sink (curl)": [],
-            "plain HTTP (curl)": [],
-            "tus 4 MiB (tuspy)": [],
-            "tus 4 MiB (curl)": [],
+        auth, octets = f"Authorization: Bearer {token}", "Content-Type: application/octet-stream"
+        results = {
+            name: Measured()
+            for name in ("sink (curl)", "plain HTTP (curl)", "tus 4 MiB (tuspy)", "tus 4 MiB (curl)")
         }
         env = {"EXHIBITS_VAULT": str(root / "vault"), "SINK_DIR": str(sink_dir)}
         sink_cmd = [python(), "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "sink:app",
                     "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        loads = [os.getloadavg()]
         with (
             serving(sink_cmd, env, health="/") as sink,
             serving(
                 [python(), "-m", "exhibits", "serve", "--no-workers", "--log-level", "warning"], env
             ) as api,
         ):
+            sink_pid, api_pid = server_pid(sink), server_pid(api)
+            plain_url = (
+                f"{api}/api/v1/cases/{case.id}/exhibits?producer=PC%201234%20Jane%20Smith&filename=p{{n}}.bin"
+            )
             for n in range(args.runs):
-                results["sink (curl)"].append(
-                    curl(f"{sink}/", source, ["Content-Type: application/octet-stream"])
+                results["sink (curl)"].run(sink_pid, curl, f"{sink}/", source, [octets])
+                results["plain HTTP (curl)"].run(api_pid, curl, plain_url.format(n=n), source, [auth, octets])
+                results["tus 4 MiB (tuspy)"].run(api_pid, tus_upload, api, token, source, case.id, n)
+                results["tus 4 MiB (curl)"].run(
+                    api_pid, tus_curl, api, token, pieces, size, case.id, n, sha256
                 )
-                results["plain HTTP (curl)"].append(
-                    curl(
-                        f"{api}/api/v1/cases/{case.id}/exhibits?producer=PC%201234%20Jane%20Smith&filename=p{n}.bin",
-                        source,
-                        [auth, "Content-Type: application/octet-stream"],
-                    )
-                )
-                results["tus 4 MiB (tuspy)"].append(tus_upload(api, token, source, case.id, n))
-                results["tus 4 MiB (curl)"].append(tus_curl(api, token, pieces, size, case.id, n, sha256))
-        sink_rate = size / statistics.median(results["sink (curl)"]) / 1e6
+        loads.append(os.getloadavg())
+        sink_rate = size / statistics.median(results["sink (curl)"].times) / 1e6
+        gib = size / 2**30
         print(f"upload of {args.size_mib} MiB over loopback, median of {args.runs} (MB/s = 10^6 bytes/s)")
-        for name, times in results.items():
-            rate = size / statistics.median(times) / 1e6
-            print(f"  {name:<20} {rate:8.1f} MB/s   {rate / sink_rate:6.0%} of the sink")
+        print(
+            f"  load average before {' '.join(f'{v:.2f}' for v in loads[0])}, after {' '.join(f'{v:.2f}' for v in loads[1])}"
+        )
+        for name, measured in results.items():
+            rate = size / statistics.median(measured.times) / 1e6
+            print(
+                f"  {name:<20} {rate:8.1f} MB/s   {rate / sink_rate:6.0%} of the sink"
+                f"   server CPU {statistics.median(measured.server) / gib:5.2f} s/GiB"
+                f"   client CPU {statistics.median(measured.client) / gib:5.2f} s/GiB"
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
