@@ -6,8 +6,9 @@ is one durable consultation event."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
+import orjson
 import pytest
 
 from exhibits.evidence import queries
@@ -81,6 +82,32 @@ def test_a_page_is_the_declared_model_of_what_the_service_reads(client, vault, p
         assert shown == expected_page(vault, people.officer, case.id, limit=params.get("limit", 50), **{
             k: v for k, v in params.items() if k != "limit"
         })  # fmt: skip
+
+
+def test_page_times_are_written_as_custody_leaves_write_them():
+    """Whatever a time's microseconds (none included), year or zone, the page writes it as
+    ``iso_utc`` does: UTC, six digits of microseconds, a Z."""
+    from exhibits.clock import iso_utc
+    from exhibits.web.api.exhibits import EXHIBIT_FIELDS, page_json
+
+    times = [
+        datetime(2026, 3, 1, 9, 30, 0, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 9, 30, 0, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 1, 10, 30, 0, 250, tzinfo=timezone(timedelta(hours=1))),
+        datetime(2026, 3, 1, 9, 30, 0, 250),  # naive: taken as UTC, as iso_utc takes it
+    ]
+    rows = []
+    for moment in times:
+        row = dict.fromkeys(EXHIBIT_FIELDS, "x") | {
+            "restricted": False,
+            "size": 1,
+            "clock_offset_seconds": 0.0,
+        }
+        rows.append(tuple((row | {"created_at": moment, "captured_at": moment}).values()))
+    items = orjson.loads(page_json(rows, False, 50))["items"]
+    assert [(i["created_at"], i["captured_at"]) for i in items] == [(iso_utc(t), iso_utc(t)) for t in times]
+    assert items[0]["created_at"] == "2026-03-01T09:30:00.000000Z"
 
 
 def _decoded(cursor: str) -> list:

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    bindparam,
+    exists,
+    false,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from exhibits.access.models import CaseAssignment, CaseExclusion, ExhibitAccess
@@ -44,44 +55,43 @@ NO_STANDING = CaseStanding(frozenset())
 
 
 @cache
-def _standing_queries() -> tuple[Select, Select]:
-    """The two reads of a person's standing in a case, built once with bound parameters:
-    building a statement and its cache key cost about as much as running it."""
+def _standing_query() -> CompoundSelect:
+    """A person's standing in a case in one statement built once with bound parameters: a row
+    per unrevoked assignment (its role, not excluded), then one more row if an exclusion is in
+    force (no role, excluded). Building a statement and its cache key cost about as much as
+    running it, and each statement is a round trip."""
     case_id, user_id = bindparam("case_id"), bindparam("user_id")
-    assigned = select(CaseAssignment.role).where(
+    assigned = select(CaseAssignment.role, false().label("excluded")).where(
         CaseAssignment.case_id == case_id,
         CaseAssignment.user_id == user_id,
         CaseAssignment.revoked_at.is_(None),
     )
-    excluded = (
-        select(CaseExclusion.id)
-        .where(
+    excluded = select(null(), true()).where(
+        exists().where(
             CaseExclusion.case_id == case_id,
             CaseExclusion.user_id == user_id,
             CaseExclusion.lifted_at.is_(None),
         )
-        .limit(1)
     )
-    return assigned, excluded
+    return assigned.union_all(excluded)
 
 
 def case_standing(
     session: Session, user_id: str, case_id: str, roles: frozenset[Role] = frozenset()
 ) -> CaseStanding:
-    assigned, excluded_query = _standing_queries()
-    params = {"case_id": case_id, "user_id": user_id}
-    assignments = frozenset(Assignment(role) for role in session.scalars(assigned, params))
-    excluded = session.scalar(excluded_query, params) is not None
+    assignments: set[Assignment] = set()
+    excluded = False
+    for role, exclusion in session.execute(_standing_query(), {"case_id": case_id, "user_id": user_id}):
+        if exclusion:
+            excluded = True
+        else:
+            assignments.add(Assignment(role))
     granted: set[Permission] = set()
     for found in plugin_manager().hook.exhibits_case_grants(
         session=session, user_id=user_id, roles=roles, case_id=case_id
     ):
         granted.update(found or ())
-    return CaseStanding(assignments, excluded, frozenset(granted))
-
-
-def is_excluded(session: Session, user_id: str, case_id: str) -> bool:
-    return session.scalar(_standing_queries()[1], {"case_id": case_id, "user_id": user_id}) is not None
+    return CaseStanding(frozenset(assignments), excluded, frozenset(granted))
 
 
 def decide(roles: frozenset[Role], standing: CaseStanding | None, permission: Permission) -> bool:

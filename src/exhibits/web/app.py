@@ -52,8 +52,10 @@ def declared_rule(route: Any) -> Rule | None:
         return rule_of(route)
 
 
-def _undeclared(request: Request) -> None:
-    """Deny by default: a route without a declared permission answers nobody."""
+async def _undeclared(request: Request) -> None:
+    """Deny by default: a route without a declared permission answers nobody. A coroutine,
+    though it awaits nothing: FastAPI runs a plain function dependency in a worker thread,
+    a thread hand-off on every request for a dictionary lookup."""
     route = request.scope.get("route")
     if route is not None and declared_rule(route) is None:
         raise PermissionDenied("this endpoint declares no permission, so it is closed")

@@ -9,6 +9,7 @@ import binascii
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import fields
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -87,6 +88,15 @@ async def list_exhibits(
     return Response(body, media_type="application/json")
 
 
+def json_time(moment: datetime) -> datetime | str:
+    """A time for ``page_json``: ``iso_utc``'s text, written by orjson (OPT_UTC_Z) where orjson
+    writes exactly that text (UTC, non-zero microseconds, four-digit year) and by ``iso_utc``
+    otherwise; formatting 100 times a page in Python cost as much as the page's query."""
+    if moment.tzinfo is UTC and moment.microsecond and moment.year >= 1000:
+        return moment
+    return iso_utc(moment)
+
+
 # ExhibitOut's fields are ExhibitView's, in the same order (the page query's columns).
 EXHIBIT_FIELDS = tuple(ExhibitOut.model_fields)
 assert tuple(f.name for f in fields(ExhibitView)) == EXHIBIT_FIELDS
@@ -96,8 +106,8 @@ _CONVERT = tuple(
         ("restricted", bool),
         ("size", int),
         ("clock_offset_seconds", float),
-        ("created_at", iso_utc),
-        ("captured_at", iso_utc),
+        ("created_at", json_time),
+        ("captured_at", json_time),
     )
 )
 
@@ -113,8 +123,9 @@ def page_json(rows: Sequence[Any], more: bool, size: int) -> bytes:
             if value is not None:
                 values[index] = convert(value)
         items.append(dict(zip(EXHIBIT_FIELDS, values, strict=True)))
-    nxt = encode_cursor(items[-1]["created_at"], items[-1]["id"]) if more else None
-    return orjson.dumps({"items": items, "next_cursor": nxt, "limit": size})
+    nxt = encode_cursor(iso_utc(rows[-1].created_at), rows[-1].id) if more else None
+    page = {"items": items, "next_cursor": nxt, "limit": size}
+    return orjson.dumps(page, option=orjson.OPT_UTC_Z)
 
 
 def _declared_sha256(header: str | None) -> str | None:
