@@ -11,15 +11,28 @@ import functools
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from exhibits.processing.processor import ProcessingFailed
-from exhibits.processing.runner import die_with_parent
 
 STDERR_KEEP = 64 * 1024
 _CONTEXT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")  # FFmpeg's "[h264 @ 0x55d0...] " prefix
+
+
+@functools.cache
+def tied_to_parent() -> tuple[str, ...]:
+    """The prefix that makes a tool die with the thread that started it (a runner killed
+    mid-job must not leave an FFmpeg transcoding): util-linux's ``setpriv`` asks the kernel
+    (``PR_SET_PDEATHSIG``), then becomes the tool. Done by exec rather than by a
+    ``preexec_fn``: Python code in a forked child of a multi-threaded process (the API
+    server probes from worker threads) can deadlock on a lock another thread held at the
+    fork, and did. Empty where there is no ``setpriv`` (the tool then outlives a killed
+    parent until its own timeout)."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
 
 
 @functools.cache
@@ -50,7 +63,7 @@ def run_tool(
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a tool to completion; raise ProcessingFailed with its own words if it fails."""
-    command = [tool_path(str(args[0])), *(str(a) for a in args[1:])]
+    command = [*tied_to_parent(), tool_path(str(args[0])), *(str(a) for a in args[1:])]
     started = time.monotonic()
     try:
         process = subprocess.run(
@@ -59,7 +72,6 @@ def run_tool(
             capture_output=True,
             timeout=timeout,
             cwd=cwd,
-            preexec_fn=die_with_parent,  # the runner is single-threaded
             check=False,
         )
     except subprocess.TimeoutExpired as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -24,16 +25,22 @@ def worker_commands(vault: Any) -> list[list[str]]:
     return commands
 
 
+def _niced(niceness: int) -> list[str]:
+    """The prefix that starts a program at lower priority: ``nice``, by exec. Not a
+    ``preexec_fn``: Python code in a forked child of a multi-threaded process can deadlock
+    on a lock another thread held at the fork."""
+    nice = shutil.which("nice")
+    return [nice, "-n", str(niceness)] if nice else []
+
+
 def start_workers(
     vault: Any, niceness: int = WORKER_NICENESS, env: dict | None = None
 ) -> list[subprocess.Popen]:
     env = {**os.environ, **(env or {}), "EXHIBITS_VAULT": str(vault.settings.vault)}
     processes = []
     for command in worker_commands(vault):
-        argv = [sys.executable, "-m", "exhibits", *command]
-        process = subprocess.Popen(
-            argv, env=env, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.nice(niceness)
-        )
+        argv = [*_niced(niceness), sys.executable, "-m", "exhibits", *command]
+        process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL)
         log.info("started worker %s (pid %d)", " ".join(command), process.pid)
         processes.append(process)
     return processes
