@@ -71,9 +71,12 @@ def test_serve_starts_the_workers_the_capabilities_ask_for(vault):
     finally:
         plugin_manager().unregister(plugin)
     try:
-        by_command = {tuple(c.args[3:]): c for c in children}
+        # Each runs as `[nice -n N] python -m exhibits COMMAND...`.
+        program = [sys.executable, "-m", "exhibits"]
+        starts = {c: c.args.index(sys.executable) for c in children}
+        assert all(c.args[at : at + 3] == program for c, at in starts.items())
+        by_command = {tuple(c.args[at + 3 :]): c for c, at in starts.items()}
         assert sorted(by_command) == [("--version",), ("worker",)]
-        assert all(c.args[:3] == [sys.executable, "-m", "exhibits"] for c in children)
         assert by_command[("--version",)].wait(timeout=60) == 0
         assert by_command[("worker",)].poll() is None  # the job worker keeps running beside the server
     finally:
