@@ -18,6 +18,8 @@ from exhibits.custody.events import ActorRef
 from exhibits.errors import NotFound, PermissionDenied
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from exhibits.evidence.models import Exhibit
 
 
@@ -34,7 +36,9 @@ class Principal:
     _standing: dict[str, policy.CaseStanding] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_user(cls, user: User, **extra) -> Principal:
+    def from_user(cls, user: User | Row, **extra) -> Principal:
+        """The person of ``user``: an account, or a row with its columns (id, force_code,
+        collar, name, roles), as the API token check reads them."""
         return cls(
             user_id=user.id,
             force_code=user.force_code,

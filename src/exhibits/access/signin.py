@@ -15,7 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import pyotp
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from exhibits.access.models import ApiToken, ExternalIdentity, TotpFactor, User, WebSession
@@ -225,7 +225,7 @@ class SignInService:
                 found = own.connection().execute(_token_holder_query(), params).one_or_none()
         if found is None:
             raise NotAuthenticated("not a valid API token")
-        principal = _holder(found, via="api")
+        principal = Principal.from_user(found, via="api")
         if found.revoked_at is not None or now >= found.expires_at or not found.active:
             why = (
                 "revoked"
@@ -481,7 +481,7 @@ def _token_holder_query() -> Select:
             ApiToken.expires_at,
             ApiToken.last_used_at,
             ApiToken.revoked_at,
-            User.id.label("user_id"),
+            User.id,  # the row reads as its holder for Principal.from_user
             User.force_code,
             User.collar,
             User.name,
@@ -490,16 +490,4 @@ def _token_holder_query() -> Select:
         )
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_sha256 == bindparam("token_sha256"))
-    )
-
-
-def _holder(row: Row, via: str) -> Principal:
-    """The person of a ``_token_holder_query`` row, as ``Principal.from_user`` makes them."""
-    return Principal(
-        user_id=row.user_id,
-        force_code=row.force_code,
-        collar=row.collar,
-        name=row.name,
-        roles=frozenset(Role(r) for r in row.roles),
-        via=via,
     )
