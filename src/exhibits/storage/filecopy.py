@@ -154,13 +154,14 @@ def copy_into(
     thread, hashing and writing on two others), else in the kernel where ``source`` is an
     unread regular file, else through the pump and the page cache. Either way the bytes are
     on their way to disk as they go, so the caller's fdatasync finds little left to write."""
-    if not supports_direct_io(dest_fd):
+    direct = supports_direct_io(dest_fd)
+    if not direct:
         source_fd = regular_file(source)
         if source_fd is not None:
             copied = copy_hashed(source_fd, dest_fd, limit=limit, progress=progress, stop=stop)
             if copied is not None:
                 return copied
-    append = FileAppender(dest_fd)
+    append = FileAppender(dest_fd, use_direct=direct)
 
     def write(chunk: memoryview) -> None:
         if stop is not None and stop.is_set():
