@@ -375,7 +375,7 @@ class JobExecutor:
         session = wctx.session
         if outcome.status == "done":
             assert outcome.result is not None
-            self._record_outputs(wctx, job, finished.used, outcome, finished.stored, rows)
+            self._record_outputs(wctx, job, finished.used, outcome, finished.stored, now, rows)
         elif outcome.status == "skipped":
             jobs.skip(session, job, now, outcome.reason, outcome.seconds)
         elif outcome.status == "crashed" and job.attempts < settings.max_attempts:
@@ -397,14 +397,14 @@ class JobExecutor:
         used: list[str],
         outcome: Outcome,
         stored: list[Stored],
+        now: datetime,
         rows: _Rows,
     ) -> None:
         """Facts, derivatives, members and the custody event of a done job (its outputs'
-        blob rows are already in the session: ``_record_jobs``)."""
+        blob rows are already in the session: ``_record_jobs``), at the batch's time ``now``."""
         session = wctx.session
         result = outcome.result
         assert result is not None
-        now = self.vault.now()
         outputs = [item.stored.sha256 for item in stored]
         derived = stored[: len(result.derivatives)]
         members = stored[len(result.derivatives) :]
