@@ -296,11 +296,9 @@ class JobExecutor:
         cannot be recorded ('error') spoils no other: it stays running, and its lease lapses."""
 
         def work(wctx: WriteContext) -> Recorded:
-            loaded = jobs.load(wctx.session, [finished.claimed.id for finished in batch])
             statuses = self._record_together(wctx, batch) if len(batch) > 1 else None
             if statuses is None:
                 statuses = [self._record_alone(wctx, finished) for finished in batch]
-            del loaded
             claimed = self._claim(wctx, claim, queues) if claim else []
             return Recorded(statuses, claimed)
 
@@ -332,51 +330,57 @@ class JobExecutor:
 
     def _record_jobs(self, wctx: WriteContext, batch: list[Finished]) -> list[str]:
         """Each job's outcome, then what plugins keep of each result, then the dependants
-        they released. Statements are per batch, not per job: one reads the outputs' blob
-        rows, one inserts all facts, one all derivatives, one flush writes every job's new
-        state, one finds the dependants."""
+        they released. Statements are per batch, not per job: one checks the leases, one
+        reads the outputs' blob rows, one inserts all facts, one all derivatives, one marks
+        the done jobs done, one finds the dependants. Done jobs, nearly all of them, are
+        recorded with Core statements from what the claim said of them; the rarer outcomes
+        (skipped, failed, retried) change the job through the ORM."""
         session = wctx.session
         now = self.vault.now()
-        held = [jobs.held(session, f.claimed.id, f.claimed.token) for f in batch]
+        holding = jobs.holding(session, [(f.claimed.id, f.claimed.token) for f in batch])
         outputs = [
             (item.stored, item.mime_type)
-            for finished, job in zip(batch, held, strict=True)
-            if job is not None and finished.outcome.status == "done"
+            for finished in batch
+            if finished.claimed.id in holding and finished.outcome.status == "done"
             for item in finished.stored
         ]
         if outputs:
             self.vault.evidence.ensure_blobs(session, outputs, now)
             session.flush()  # the blob rows exist before the rows that name them
         statuses: list[str] = []
-        finished_jobs: list[Job] = []
+        finished_ids: list[str] = []
+        announced: list[Finished] = []
         rows = _Rows()
-        with session.no_autoflush:  # the jobs' new states are written together, below
-            for finished, job in zip(batch, held, strict=True):
-                if job is None:
+        with session.no_autoflush:  # the batch's rows are written together, below
+            for finished in batch:
+                claimed = finished.claimed
+                if claimed.id not in holding:
                     statuses.append("lost")
                     continue
-                status = self._record_outcome(wctx, finished, job, now, rows)
+                if finished.outcome.status == "done":
+                    self._record_outputs(wctx, finished, now, rows)
+                    status = str(JobStatus.DONE)
+                    announced.append(finished)
+                else:
+                    status = self._record_outcome(wctx, finished, now)
                 statuses.append(status)
                 if status in (JobStatus.DONE, JobStatus.SKIPPED):
-                    finished_jobs.append(job)
-        rows.insert(session)
+                    finished_ids.append(claimed.id)
+        rows.insert(session, now)
         session.flush()
-        for finished, job in zip(batch, held, strict=True):
-            if job is not None and job.status == JobStatus.DONE:
-                self._announce(wctx, finished, job)
-        self.service.dispatcher.after_commit(wctx, jobs.released(session, finished_jobs, now))
+        for finished in announced:
+            self._announce(wctx, finished)
+        self.service.dispatcher.after_commit(wctx, jobs.released(session, finished_ids, now))
         return statuses
 
-    def _record_outcome(
-        self, wctx: WriteContext, finished: Finished, job: Job, now: datetime, rows: _Rows
-    ) -> str:
+    def _record_outcome(self, wctx: WriteContext, finished: Finished, now: datetime) -> str:
+        """A job that did not finish with outputs: skipped, to be retried, or failed."""
         outcome = finished.outcome
         settings = self.service.settings
         session = wctx.session
-        if outcome.status == "done":
-            assert outcome.result is not None
-            self._record_outputs(wctx, job, finished.used, outcome, finished.stored, now, rows)
-        elif outcome.status == "skipped":
+        job = session.get(Job, finished.claimed.id)
+        assert job is not None  # ``holding`` has just found it
+        if outcome.status == "skipped":
             jobs.skip(session, job, now, outcome.reason, outcome.seconds)
         elif outcome.status == "crashed" and job.attempts < settings.max_attempts:
             delay = min(
@@ -390,19 +394,12 @@ class JobExecutor:
             jobs.fail(session, job, now, outcome.reason, outcome.seconds)
         return str(job.status)
 
-    def _record_outputs(
-        self,
-        wctx: WriteContext,
-        job: Job,
-        used: list[str],
-        outcome: Outcome,
-        stored: list[Stored],
-        now: datetime,
-        rows: _Rows,
-    ) -> None:
-        """Facts, derivatives, members and the custody event of a done job (its outputs'
-        blob rows are already in the session: ``_record_jobs``), at the batch's time ``now``."""
+    def _record_outputs(self, wctx: WriteContext, finished: Finished, now: datetime, rows: _Rows) -> None:
+        """Facts, derivatives, members, the job's new state and the custody event of a done
+        job (its outputs' blob rows are already in the session: ``_record_jobs``), at the
+        batch's time ``now``."""
         session = wctx.session
+        job, outcome, stored, used = finished.claimed, finished.outcome, finished.stored, finished.used
         result = outcome.result
         assert result is not None
         outputs = [item.stored.sha256 for item in stored]
@@ -457,7 +454,9 @@ class JobExecutor:
                 "recorded_at": now,
             }
         )
-        jobs.complete(session, job, now, outcome.seconds, result.warnings)
+        rows.done.append(
+            {"job_id": job.id, "token": job.token, "seconds": outcome.seconds, "warnings": result.warnings}
+        )
         inputs = [job.sha256, *sorted(set(used))]
         self.vault.record(
             wctx,
@@ -483,10 +482,10 @@ class JobExecutor:
             },
         )
 
-    def _announce(self, wctx: WriteContext, finished: Finished, job: Job) -> None:
+    def _announce(self, wctx: WriteContext, finished: Finished) -> None:
         """After the batch's rows are written: the items a container's members make, and
         what plugins keep of the result (analysis indexes OCR and entities)."""
-        result = finished.outcome.result
+        job, result = finished.claimed, finished.outcome.result
         assert result is not None
         if result.children:  # only a run that found members can change which items exist
             self.service.materialise_members(wctx, job.sha256)
@@ -518,12 +517,15 @@ _INSERT_FACTS = ContentFacts.__table__.insert()
 
 @dataclass
 class _Rows:
-    """Facts and derivatives of a batch's done jobs, inserted in one statement each."""
+    """Facts and derivatives of a batch's done jobs, inserted in one statement each, and
+    the jobs marked done in one more."""
 
     facts: list[dict] = field(default_factory=list)
     derivatives: list[dict] = field(default_factory=list)
+    done: list[dict] = field(default_factory=list)
 
-    def insert(self, session: Session) -> None:
+    def insert(self, session: Session, now: datetime) -> None:
+        jobs.complete_many(session, self.done, now)
         if self.facts:
             session.execute(_INSERT_FACTS, self.facts)
         if self.derivatives:

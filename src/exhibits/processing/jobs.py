@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, false, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, false, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from exhibits.ids import new_id
@@ -132,11 +132,61 @@ def claim_many(
             f"stopped {job.attempts} times while processing (the worker was killed, lost or "
             "crashed each time)",
         )
+    claimed = _claimed(session, taken)
     if len(taken) < limit:
         values["limit"] = limit - len(taken)
-        runnable = session.scalars(ready, values).all()
-        taken += [_take(job, owner, now, lease_seconds) for job in runnable]
-    return _claimed(session, taken)
+        claimed += _take_ready(session, ready, values, owner, now, lease_seconds)
+    return claimed
+
+
+def _take_ready(
+    session: Session, ready: Select, values: dict[str, Any], owner: str, now: datetime, lease_seconds: int
+) -> list[ClaimedJob]:
+    """Claim runnable jobs with Core statements: one read, one UPDATE for them all. The
+    ORM's objects and unit of work for rows this unit does not read back cost more than
+    the SQL (a claim runs for every few jobs a worker finishes)."""
+    rows = session.execute(ready, values).all()
+    if not rows:
+        return []
+    expires = now + timedelta(seconds=lease_seconds)
+    taken = [{"job_id": row.id, "attempts": row.attempts + 1, "token": uuid.uuid4().hex} for row in rows]
+    result = session.execute(
+        _TAKE, [{**t, "owner": owner[:200], "now": now, "expires": expires} for t in taken]
+    )
+    _check_all_matched(session, result, len(taken), "claimed")
+    dependencies = _dependencies_of(session, [row.id for row in rows])
+    return [
+        ClaimedJob(
+            id=row.id,
+            token=t["token"],
+            sha256=row.sha256,
+            processor=row.processor,
+            version=row.version,
+            params=dict(row.params or {}),
+            params_hash=row.params_hash,
+            mime_type=row.mime_type,
+            queue=row.queue,
+            attempts=t["attempts"],
+            dependencies=dependencies[row.id],
+        )
+        for row, t in zip(rows, taken, strict=True)
+    ]
+
+
+def _check_all_matched(session: Session, result: Any, expected: int, done: str) -> None:
+    """Every row of an executemany UPDATE matched: units of work are serial, so a job read
+    at the start of the unit cannot have changed since; should it have, nothing is kept."""
+    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != expected:
+        raise RuntimeError(f"{done} {result.rowcount} of {expected} jobs")
+
+
+def _dependencies_of(session: Session, job_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Each job's dependencies (processor name -> job id), in one statement for them all."""
+    dependencies: dict[str, dict[str, str]] = {job_id: {} for job_id in job_ids}
+    if job_ids:
+        for job_id, processor, dependency_id in session.execute(_DEPENDENCIES, {"job_ids": job_ids}):
+            dependencies[job_id][processor] = dependency_id
+    return dependencies
 
 
 @functools.lru_cache(maxsize=64)
@@ -155,7 +205,7 @@ def _claim_statements(
     expired = select(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now, *narrow)
     # ready_at is set once a job's dependencies are met, so the scan along the claim index
     # (status, priority, arrival) passes over few rows; the dependency check stays exact.
-    ready = select(Job).where(
+    ready = select(*_CLAIM_COLUMNS).where(
         Job.status == JobStatus.PENDING,
         Job.ready_at.is_not(None),
         or_(Job.not_before.is_(None), Job.not_before <= now),
@@ -178,11 +228,7 @@ def _take(job: Job, owner: str, now: datetime, lease_seconds: int) -> Job:
 
 def _claimed(session: Session, taken: list[Job]) -> list[ClaimedJob]:
     """What workers need of the jobs just taken, their dependencies read in one statement."""
-    dependencies: dict[str, dict[str, str]] = {job.id: {} for job in taken}
-    if taken:
-        rows = session.execute(_DEPENDENCIES, {"job_ids": list(dependencies)})
-        for job_id, processor, dependency_id in rows:
-            dependencies[job_id][processor] = dependency_id
+    dependencies = _dependencies_of(session, [job.id for job in taken])
     return [
         ClaimedJob(
             id=job.id,
@@ -201,10 +247,31 @@ def _claimed(session: Session, taken: list[Job]) -> list[ClaimedJob]:
     ]
 
 
-def load(session: Session, job_ids: list[str]) -> list[Job]:
-    """Read these jobs into the session in one statement: ``held`` then finds each there
-    (while the caller keeps the list: the session holds unchanged objects weakly)."""
-    return list(session.scalars(select(Job).where(Job.id.in_(job_ids)))) if job_ids else []
+def holding(session: Session, claims: list[tuple[str, str]]) -> set[str]:
+    """Which of these (job id, lease token) claims still hold their jobs (another worker
+    may have taken one over), in one statement for them all."""
+    if not claims:
+        return set()
+    found = session.execute(_HOLDERS, {"job_ids": [job_id for job_id, _ in claims]})
+    current = {row.id: row.lease_token for row in found if row.status == JobStatus.RUNNING}
+    return {job_id for job_id, token in claims if current.get(job_id) == token}
+
+
+def complete_many(session: Session, done: list[dict[str, Any]], now: datetime) -> None:
+    """Mark jobs done, each given as {"job_id", "token", "seconds", "warnings"} for a
+    claim ``holding`` has just confirmed, in one UPDATE (their dependants are released by
+    ``released``)."""
+    if not done:
+        return
+    result = session.execute(
+        _COMPLETE,
+        [
+            {"job_id": d["job_id"], "token": d["token"], "seconds": d["seconds"],
+             "job_warnings": d["warnings"], "now": now}
+            for d in done
+        ],
+    )  # fmt: skip
+    _check_all_matched(session, result, len(done), "completed")
 
 
 def held(session: Session, job_id: str, token: str) -> Job | None:
@@ -256,17 +323,9 @@ def release(session: Session, job_id: str, token: str) -> bool:
     return True
 
 
-def complete(session: Session, job: Job, now: datetime, run_seconds: float, warnings: list[str]) -> None:
-    """Mark a job done (its dependants are released by ``released``)."""
-    _release(job, JobStatus.DONE, now)
-    job.run_seconds = run_seconds
-    job.warnings = warnings
-
-
-def released(session: Session, finished: Iterable[Job], now: datetime) -> list[Job]:
+def released(session: Session, job_ids: list[str], now: datetime) -> list[Job]:
     """Dependants of jobs just done or skipped whose dependencies are now all met: one
     statement for all the jobs a unit finished, made ready to claim."""
-    job_ids = [job.id for job in finished]
     if not job_ids:
         return []
     ready: dict[str, Job] = {}
@@ -341,6 +400,39 @@ _UNBLOCKED = (
     .join(JobDependency, JobDependency.job_id == Job.id)
     .where(JobDependency.depends_on.in_(bindparam("job_ids", expanding=True)), ~_UNMET)
     .order_by(Job.created_at, Job.id)
+)
+_jobs = Job.__table__.c
+# What a worker needs of a job it claims (see ClaimedJob), and the claim itself.
+_CLAIM_COLUMNS = (
+    Job.id, Job.sha256, Job.processor, Job.version, Job.params, Job.params_hash, Job.mime_type,
+    Job.queue, Job.attempts,
+)  # fmt: skip
+_TAKE = (
+    update(Job.__table__)
+    .where(_jobs.id == bindparam("job_id"), _jobs.status == JobStatus.PENDING)
+    .values(
+        status=JobStatus.RUNNING,
+        attempts=bindparam("attempts"),
+        lease_owner=bindparam("owner"),
+        lease_token=bindparam("token"),
+        lease_expires_at=bindparam("expires", type_=_jobs.lease_expires_at.type),
+        started_at=bindparam("now", type_=_jobs.started_at.type),
+        error=None,
+    )
+)
+_HOLDERS = select(Job.id, Job.status, Job.lease_token).where(Job.id.in_(bindparam("job_ids", expanding=True)))
+_COMPLETE = (
+    update(Job.__table__)
+    .where(_jobs.id == bindparam("job_id"), _jobs.lease_token == bindparam("token"))
+    .values(
+        status=JobStatus.DONE,
+        finished_at=bindparam("now", type_=_jobs.finished_at.type),
+        lease_owner=None,
+        lease_token=None,
+        lease_expires_at=None,
+        run_seconds=bindparam("seconds"),
+        warnings=bindparam("job_warnings", type_=_jobs.warnings.type),
+    )
 )
 _DEPENDENCIES = (
     select(JobDependency.job_id, Job.processor, Job.id)

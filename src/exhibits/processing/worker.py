@@ -46,10 +46,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 60  # between idle-time housekeeping calls (exhibits_idle)
 # Jobs each slot has claimed beyond the one it runs, so that its next job is in hand while
-# the recorder's unit of work (which claims more) is under way. A killed worker's jobs wait
-# out their leases, claimed-ahead ones included; a stopping worker gives those back.
-AHEAD = 4
+# the recorder gathers and records a batch (its unit of work claims more): about
+# AHEAD_SECONDS of work at the pace jobs have been running, at least one and at most
+# MAX_AHEAD, so quick jobs keep a slot busy while long ones (video) are not hoarded away
+# from other workers. A killed worker's jobs wait out their leases, claimed-ahead ones
+# included; a stopping worker gives those back.
+AHEAD_SECONDS = 0.25
+MAX_AHEAD = 12
 MAX_BATCH = 64  # finished jobs stored together, and recorded in one unit of work
+# How long the recorder waits after the first stored job for more to join its batch. A
+# unit of work has a fixed cost (the lease check, the commit, the custody log's new head)
+# that small jobs would otherwise pay one or two at a time; 50 ms is nothing to a person
+# waiting for a result, and the slots run on meanwhile from the jobs claimed ahead.
+GATHER_SECONDS = 0.05
 _DONE = None  # tells the storer that the slots have stopped, and the recorder that it has
 
 
@@ -80,10 +89,22 @@ class EmbeddedWorker:
         self.ready: collections.deque[jobs.ClaimedJob] = collections.deque()
         self.running: dict[str, Runner] = {}
         self.lost: set[str] = set()
+        self.pace: float | None = None  # seconds a job has been taking lately
         self.finished: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()  # to the storer
         self.stored: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()  # to the recorder
         self.recorder = JobExecutor(self.service, Runner(), self.owner)  # its runner never starts
         self.sweeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exhibits-sweeper")
+
+    @property
+    def ahead(self) -> int:
+        """How many jobs each slot keeps claimed beyond the one it runs (see AHEAD_SECONDS)."""
+        if self.pace is None:
+            return 1
+        return max(1, min(MAX_AHEAD, int(AHEAD_SECONDS / max(self.pace, 1e-3))))
+
+    def _paced(self, seconds: float) -> None:
+        """Fold one job's run time into the recent pace (a moving average)."""
+        self.pace = seconds if self.pace is None else 0.9 * self.pace + 0.1 * seconds
 
     @property
     def in_hand(self) -> int:
@@ -154,7 +175,7 @@ class EmbeddedWorker:
                         self.running[claimed.id] = executor.runner
                         return claimed
                     self._forget(claimed.id)
-                full = len(self.held) >= self.concurrency * (1 + AHEAD) + 2 * MAX_BATCH
+                full = len(self.held) >= self.concurrency * (1 + self.ahead) + 2 * MAX_BATCH
             if not full:
                 claimed = self._claim(executor)
                 if claimed is not None:
@@ -171,7 +192,7 @@ class EmbeddedWorker:
 
     def _claim(self, executor: JobExecutor) -> jobs.ClaimedJob | None:
         try:
-            taken = executor.claim_many(1 + AHEAD, queues=self.queues)
+            taken = executor.claim_many(1 + self.ahead, queues=self.queues)
         except Exception:  # the database is away: wait and try again
             log.exception("could not claim a job")
             self.stopping.wait(self.service.settings.poll_seconds * 5)
@@ -198,6 +219,7 @@ class EmbeddedWorker:
                 self.running.pop(claimed.id, None)
         with self.lock:
             lost = claimed.id in self.lost
+            self._paced(finished.outcome.seconds)
         if lost:
             discard(finished)
             self._drop(claimed, "lost")
@@ -228,7 +250,7 @@ class EmbeddedWorker:
     def _record_loop(self) -> None:
         ending = False
         while not ending:
-            batch, ending = _take_batch(self.stored)
+            batch, ending = _take_batch(self.stored, gather=GATHER_SECONDS)
             if not batch:
                 continue
             try:
@@ -240,7 +262,7 @@ class EmbeddedWorker:
     def _record(self, batch: list[Finished]) -> None:
         fault_point("processing.outputs_stored")
         with self.lock:
-            wanted = 0 if self.stopping.is_set() else self.concurrency * (1 + AHEAD) - self.in_hand
+            wanted = 0 if self.stopping.is_set() else self.concurrency * (1 + self.ahead) - self.in_hand
         try:
             recorded = self.recorder.record(batch, claim=max(0, wanted), queues=self.queues)
         except Exception:  # nothing in the unit is recorded: each job's lease will lapse
@@ -343,15 +365,20 @@ class EmbeddedWorker:
             return jobs.unfinished_count(session, self.service.registry.known(), self.queues) == 0
 
 
-def _take_batch(source: queue.SimpleQueue[Finished | None]) -> tuple[list[Finished], bool]:
-    """What has arrived (waiting for the first), up to MAX_BATCH; True once the end came."""
+def _take_batch(
+    source: queue.SimpleQueue[Finished | None], gather: float = 0.0
+) -> tuple[list[Finished], bool]:
+    """What has arrived (waiting for the first), and what arrives within ``gather``
+    seconds of it, up to MAX_BATCH; True once the end came."""
     first = source.get()
     if first is _DONE:
         return [], True
     batch = [first]
+    deadline = time.monotonic() + gather
     while len(batch) < MAX_BATCH:
+        left = deadline - time.monotonic()
         try:
-            more = source.get_nowait()
+            more = source.get(timeout=left) if left > 0 else source.get_nowait()
         except queue.Empty:
             break
         if more is _DONE:
