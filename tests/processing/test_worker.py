@@ -171,3 +171,42 @@ def test_no_background_worker_in_celery_mode(vault_path, monkeypatch):
     monkeypatch.setenv("EXHIBITS_PROCESSING__BROKER_URL", "redis://127.0.0.1:6379/0")
     with Vault.open(vault_path) as vault:
         assert worker_commands(vault) == []
+
+
+def test_the_recorder_gathers_what_is_stored_within_its_window_into_one_batch():
+    import queue
+    import threading
+
+    from exhibits.processing.worker import _take_batch
+
+    stored: queue.SimpleQueue = queue.SimpleQueue()
+    stored.put("first")
+    soon = threading.Timer(0.02, stored.put, args=("soon",))
+    late = threading.Timer(0.5, stored.put, args=("late",))
+    soon.start()
+    late.start()
+    try:
+        assert _take_batch(stored, gather=0.2) == (["first", "soon"], False)
+        assert _take_batch(stored, gather=0.0) == (["late"], False)  # waits for the first only
+        stored.put("last")
+        stored.put(None)  # the end
+        assert _take_batch(stored, gather=5.0) == (["last"], True)  # the end cuts the wait short
+    finally:
+        late.join()
+
+
+def test_slots_keep_about_a_quarter_second_of_work_claimed_ahead(vault):
+    from exhibits.processing.worker import MAX_AHEAD, EmbeddedWorker
+
+    worker = EmbeddedWorker(vault, concurrency=2)
+    assert worker.ahead == 1  # no pace yet: claim one ahead
+    for _ in range(100):
+        worker._paced(0.004)  # thumbnails: many ahead, up to the cap
+    assert worker.ahead == MAX_AHEAD
+    for _ in range(100):
+        worker._paced(0.05)
+    assert worker.ahead == 5
+    for _ in range(100):
+        worker._paced(30.0)  # video: never more than one held back from other workers
+    assert worker.ahead == 1
+    worker.sweeper.shutdown()
