@@ -52,11 +52,17 @@ class LocalBlobStore:
     def __init__(self, root: Path, tmp_dir: Path) -> None:
         self.root = root
         self.tmp_dir = tmp_dir
+        self._base = str(root / "sha256")
 
     def path(self, sha256: str) -> Path:
+        return Path(self._path(sha256))
+
+    def _path(self, sha256: str) -> str:
+        """The blob's path as text: the pipeline asks for it several times a job, and
+        pathlib costs more than the stat that follows."""
         if not is_sha256(sha256):
             raise NotFound("not a SHA-256 content hash")
-        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+        return os.path.join(self._base, sha256[:2], sha256[2:4], sha256)
 
     def ingest(
         self,
@@ -134,7 +140,7 @@ class LocalBlobStore:
 
     def size(self, sha256: str) -> int:
         try:
-            return self.path(sha256).stat().st_size
+            return os.stat(self._path(sha256)).st_size
         except FileNotFoundError as exc:
             raise NotFound(f"content {sha256} is not in the store") from exc
 
@@ -170,8 +176,8 @@ class LocalBlobStore:
                         yield blob.name
 
     def local_path(self, sha256: str) -> str | None:
-        path = self.path(sha256)
-        return str(path) if path.is_file() else None
+        path = self._path(sha256)
+        return path if os.path.isfile(path) else None
 
     def cleanup_temporary(self, older_than_seconds: float) -> int:
         if not self.tmp_dir.is_dir():
