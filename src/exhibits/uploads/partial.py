@@ -36,6 +36,7 @@ from exhibits.uploads.tus import CHECKSUM_ALGORITHMS, ChecksumMismatch, OffsetMi
 # Bytes per read, hash and write of a piece: a 4 MiB piece is hashed and written as it
 # arrives, so little is left to do after its last byte.
 BLOCK = 1024 * 1024
+HASH_APART = 256 * 1024  # smaller blocks are hashed on the writing thread
 _blocks = threading.local()
 _HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="exhibits-piece-hash")
 
@@ -218,12 +219,15 @@ def _hash_and_write(data: memoryview, hashers: list[Any], append: FileAppender) 
     """Hash ``data`` on the hashing thread while writing it here: both release the GIL, so
     a block costs the slower of the two rather than their sum. A failed write leaves the
     running hash longer than the file, and ``_keep_matching`` then drops it."""
-    hashing = _HASHING.submit(_update, hashers, data) if hashers else None
+    if not hashers or len(data) < HASH_APART:  # not worth the hand-over
+        _update(hashers, data)
+        append(data)
+        return
+    hashing = _HASHING.submit(_update, hashers, data)
     try:
         append(data)
     finally:
-        if hashing is not None:
-            hashing.result()
+        hashing.result()
 
 
 def _update(hashers: list[Any], data: memoryview) -> None:
