@@ -66,6 +66,36 @@ def test_finish_leaves_no_direct_flag_behind(temporary):
     assert os.pread(fd, 10, 5)  # an unaligned read works again
 
 
+def test_an_append_from_inside_a_disk_block_fills_it_buffered_then_goes_direct(temporary):
+    """A partial file ending inside a disk block (a tus piece cut at an odd byte)."""
+    path, fd = temporary
+    _needs_direct_io(fd)
+    before = os.urandom(DIRECT_BLOCK + 100)
+    os.write(fd, before)
+    append = FileAppender(fd, offset=len(before))
+    assert append.aligning == DIRECT_BLOCK - 100
+    head = os.urandom(append.aligning)
+    append(_chunk(head))
+    assert not _direct(fd) and append.aligning == 0
+    rest = os.urandom(CHUNK - DIRECT_BLOCK + 10)
+    append(_chunk(rest))  # direct up to its ragged end
+    append.finish()
+    assert not _direct(fd) and append.written == len(before) + len(head) + len(rest)
+    assert path.read_bytes() == before + head + rest
+
+
+def test_an_append_from_inside_a_disk_block_goes_direct_only_once_aligned(temporary):
+    path, fd = temporary
+    _needs_direct_io(fd)
+    os.write(fd, b"x" * 10)
+    append = FileAppender(fd, offset=10)
+    data = os.urandom(CHUNK)
+    append(_chunk(data))  # sent whole from an odd offset: buffered, nothing decided
+    assert not _direct(fd) and append.aligning
+    append.finish()
+    assert path.read_bytes() == b"x" * 10 + data
+
+
 def test_small_unaligned_and_read_only_chunks_are_written_buffered(temporary):
     path, fd = temporary
     append = FileAppender(fd)

@@ -59,16 +59,26 @@ class FileAppender:
     Direct writes need the chunk's memory, the file offset and the length to be multiples of
     ``DIRECT_BLOCK`` (the pump's buffers are page-aligned maps and its chunks whole, but for
     the last). The first chunk that is not switches the file to buffered writes for good.
+
+    ``offset`` is where ``fd`` stands (the end of a partial file being appended to). Chunks
+    that start inside a disk block go buffered without deciding anything, so a caller that
+    starts there sends the few bytes up to the next block first (``aligning``) and the rest
+    can still go direct. ``written`` is the offset reached.
     """
 
-    def __init__(self, fd: int, *, use_direct: bool = True) -> None:
+    def __init__(self, fd: int, *, use_direct: bool = True, offset: int = 0) -> None:
         self.fd = fd
-        self.written = 0
+        self.written = offset
         self._flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         self._direct: bool | None = None if use_direct and _O_DIRECT else False  # None: not tried
 
+    @property
+    def aligning(self) -> int:
+        """How many bytes take the offset to the next disk block (0 when it is at one)."""
+        return -self.written % DIRECT_BLOCK
+
     def __call__(self, chunk: memoryview) -> None:
-        if self._direct is None:
+        if self._direct is None and not self.aligning:
             self._direct = len(chunk) >= DIRECT_MIN and _set_flags(self.fd, self._flags | _O_DIRECT)
         if self._direct:
             chunk = self._write_direct(chunk)

@@ -6,6 +6,12 @@ unless the piece carried a checksum, which must then match the whole piece.
 
 ``RunningHashes`` keeps the SHA-256 of each partial file's bytes so far, updated as pieces
 are written, so that completing an upload need not read the whole file again.
+
+A piece is read in page-aligned blocks, each hashed (the piece's checksum, the running
+SHA-256) on a hashing thread while it is written with direct I/O where the file system takes
+it (``writeback.FileAppender``): no copy into the page cache and no writeback left behind.
+With tuspy that cut the server's CPU per GiB by 18-36% (bench/README.md). The
+fsync before the offset is acknowledged stays.
 """
 
 from __future__ import annotations
@@ -14,18 +20,25 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import mmap
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from exhibits.errors import Conflict, TooLarge
-from exhibits.storage.writeback import start_writeback
+from exhibits.storage.writeback import FileAppender
 from exhibits.uploads.tus import CHECKSUM_ALGORITHMS, ChecksumMismatch, OffsetMismatch
 
-CHUNK = 4 * 1024 * 1024
+# Bytes per read, hash and write of a piece: a 4 MiB piece is hashed and written as it
+# arrives, so little is left to do after its last byte.
+BLOCK = 1024 * 1024
+HASH_APART = 256 * 1024  # smaller blocks are hashed on the writing thread
+_blocks = threading.local()
+_HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="exhibits-piece-hash")
 
 
 class Prefix:
@@ -165,22 +178,18 @@ def _receive(
     noun: str,
     prefix: Prefix | None = None,
 ) -> int:
-    hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
+    piece_hash = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
+    hashers = [h for h in (piece_hash, prefix) if h is not None]
     os.lseek(fd, start, os.SEEK_SET)
+    append = FileAppender(fd, offset=start)
+    block = memoryview(_block())
     received = 0
     try:
-        while data := source.read(CHUNK):
-            if received + len(data) > room:
+        while length := source.readinto(block[: append.aligning or BLOCK]) or 0:  # type: ignore[attr-defined]
+            if received + length > room:
                 raise TooLarge(f"more bytes than the {noun}'s declared length")
-            if hasher:
-                hasher.update(data)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            start_writeback(fd, start + received, len(data))  # the final fsync then waits less
-            if prefix is not None:  # only bytes that are in the file
-                prefix.update(data)
-            received += len(data)
+            _hash_and_write(block[:length], hashers, append)
+            received += length
     except TooLarge:
         os.ftruncate(fd, start)
         raise
@@ -189,7 +198,38 @@ def _receive(
         if checksum:
             os.ftruncate(fd, start)
         raise
-    if checksum and hasher is not None and hasher.digest() != checksum[1]:
+    finally:
+        append.finish()
+    if piece_hash is not None and checksum is not None and piece_hash.digest() != checksum[1]:
         os.ftruncate(fd, start)
         raise ChecksumMismatch(f"the {checksum[0]} checksum of this piece does not match: it was discarded")
     return received
+
+
+def _block() -> mmap.mmap:
+    """This thread's block: page-aligned memory, as direct I/O needs, kept for its next piece
+    (a fresh map per piece would fault in every page again)."""
+    block = getattr(_blocks, "block", None)
+    if block is None:
+        block = _blocks.block = mmap.mmap(-1, BLOCK)
+    return block
+
+
+def _hash_and_write(data: memoryview, hashers: list[Any], append: FileAppender) -> None:
+    """Hash ``data`` on the hashing thread while writing it here: both release the GIL, so
+    a block costs the slower of the two rather than their sum. A failed write leaves the
+    running hash longer than the file, and ``_keep_matching`` then drops it."""
+    if not hashers or len(data) < HASH_APART:  # not worth the hand-over
+        _update(hashers, data)
+        append(data)
+        return
+    hashing = _HASHING.submit(_update, hashers, data)
+    try:
+        append(data)
+    finally:
+        hashing.result()
+
+
+def _update(hashers: list[Any], data: memoryview) -> None:
+    for hasher in hashers:
+        hasher.update(data)

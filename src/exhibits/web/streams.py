@@ -117,10 +117,17 @@ class RequestBodyReader(io.RawIOBase):
         return taken
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
+        """Fill ``buffer``; less only at the end of the body. A body cut short gives what
+        arrived before the cut first (a tus upload keeps it), and the failure on the next read."""
         target = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(target):
-            pieces = self._take(len(target) - filled)
+            try:
+                pieces = self._take(len(target) - filled)
+            except Exception:
+                if filled:
+                    return filled
+                raise
             if not pieces:
                 break
             for piece in pieces:
