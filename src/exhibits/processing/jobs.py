@@ -156,19 +156,7 @@ def _take_ready(
     _check_all_matched(session, result, len(taken), "claimed")
     dependencies = _dependencies_of(session, [row.id for row in rows])
     return [
-        ClaimedJob(
-            id=row.id,
-            token=t["token"],
-            sha256=row.sha256,
-            processor=row.processor,
-            version=row.version,
-            params=dict(row.params or {}),
-            params_hash=row.params_hash,
-            mime_type=row.mime_type,
-            queue=row.queue,
-            attempts=t["attempts"],
-            dependencies=dependencies[row.id],
-        )
+        _claim_of(row, t["token"], t["attempts"], dependencies[row.id])
         for row, t in zip(rows, taken, strict=True)
     ]
 
@@ -229,22 +217,24 @@ def _take(job: Job, owner: str, now: datetime, lease_seconds: int) -> Job:
 def _claimed(session: Session, taken: list[Job]) -> list[ClaimedJob]:
     """What workers need of the jobs just taken, their dependencies read in one statement."""
     dependencies = _dependencies_of(session, [job.id for job in taken])
-    return [
-        ClaimedJob(
-            id=job.id,
-            token=job.lease_token or "",
-            sha256=job.sha256,
-            processor=job.processor,
-            version=job.version,
-            params=dict(job.params or {}),
-            params_hash=job.params_hash,
-            mime_type=job.mime_type,
-            queue=job.queue,
-            attempts=job.attempts,
-            dependencies=dependencies[job.id],
-        )
-        for job in taken
-    ]
+    return [_claim_of(job, job.lease_token or "", job.attempts, dependencies[job.id]) for job in taken]
+
+
+def _claim_of(job: Any, token: str, attempts: int, dependencies: dict[str, str]) -> ClaimedJob:
+    """What a worker needs of a job just claimed: ``job`` is a Job or a row of its columns."""
+    return ClaimedJob(
+        id=job.id,
+        token=token,
+        sha256=job.sha256,
+        processor=job.processor,
+        version=job.version,
+        params=dict(job.params or {}),
+        params_hash=job.params_hash,
+        mime_type=job.mime_type,
+        queue=job.queue,
+        attempts=attempts,
+        dependencies=dependencies,
+    )
 
 
 def holding(session: Session, claims: list[tuple[str, str]]) -> set[str]:
