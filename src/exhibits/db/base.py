@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.engine import processors
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -33,7 +34,32 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _as_utc(value)
+
+    def result_processor(self, dialect, coltype):
+        if self.impl_instance.result_processor(dialect, coltype) is processors.str_to_datetime:
+            return _utc_from_text  # SQLite's text, stored as naive UTC
+        return super().result_processor(dialect, coltype)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_from_text(value: str | None) -> datetime | None:
+    """``process_result_value`` of SQLite's text (``processors.str_to_datetime``). Text in the
+    form SQLAlchemy stores (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC) is parsed with the zone
+    appended: the same time as parsing and then ``replace(tzinfo=UTC)``, at a tenth of the
+    cost (``replace`` takes ~2 us here, and a page of rows holds hundreds of times). Any
+    other text takes the general way."""
+    if value is None:
+        return None
+    if len(value) == STORED_TEXT_LENGTH and value[19] == ".":
+        return datetime.fromisoformat(value + "+00:00")
+    return _as_utc(processors.str_to_datetime(value))
+
+
+STORED_TEXT_LENGTH = len("2026-01-01 00:00:00.000000")
 
 
 def IdColumn() -> String:

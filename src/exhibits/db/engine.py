@@ -88,7 +88,8 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() rolls the connection's transaction back and drops every loaded object;
+            # a rollback() first would only expire those objects' state to be dropped anyway.
             session.close()
 
     def dispose(self) -> None:

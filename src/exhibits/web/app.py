@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -63,25 +65,25 @@ async def _undeclared(request: Request) -> None:
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, frozenset[str], Any]]:
     """(path, methods, route) of every route, through included routers."""
+    return _walk(list(app.routes))
+
+
+def _walk(routes: list[Any]) -> Iterator[tuple[str, frozenset[str], Any]]:
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before lazily included routers
-        for route in app.routes:
+        for route in routes:
             yield getattr(route, "path", "?"), frozenset(getattr(route, "methods", None) or ()), route
         return
-
-    def walk(routes: list[Any]) -> Iterator[tuple[str, frozenset[str], Any]]:
-        for context in iter_route_contexts(routes):
-            original = context.original_route
-            if hasattr(original, "effective_route_contexts") and original is not context.route:
-                yield from walk([original])
-            elif hasattr(context.route, "effective_route_contexts"):
-                for inner in context.route.effective_route_contexts():
-                    yield inner.path, frozenset(inner.methods or ()), inner.original_route
-            else:
-                yield context.path or "?", frozenset(context.methods or ()), original
-
-    yield from walk(list(app.routes))
+    for context in iter_route_contexts(routes):
+        original = context.original_route
+        if hasattr(original, "effective_route_contexts") and original is not context.route:
+            yield from _walk([original])
+        elif hasattr(context.route, "effective_route_contexts"):
+            for inner in context.route.effective_route_contexts():
+                yield inner.path, frozenset(inner.methods or ()), inner.original_route
+        else:
+            yield context.path or "?", frozenset(context.methods or ()), original
 
 
 def create_app(vault: Any, *, background: bool = False) -> FastAPI:
@@ -118,7 +120,32 @@ def create_app(vault: Any, *, background: bool = False) -> FastAPI:
     app.add_middleware(RequestMiddleware, metrics=metrics, max_header_bytes=settings.max_header_bytes)
     vault.plugins.hook.exhibits_api(app=app)
     check_routes(app)
+    guard_routers(app)
     return app
+
+
+def guard_routers(app: FastAPI) -> None:
+    """Let each included router turn away, before FastAPI tries it route by route, a path that
+    none of its routes' patterns matches. FastAPI tries the routers in order, each route with
+    some ~2.5 us of bookkeeping (matching a page of a case's exhibits, after 36 routes, took
+    ~220 us; ~35 us guarded). A route whose pattern does not match the path is no match at
+    all, not even a partial one, so which route answers (or refuses with 405) is unchanged,
+    and so is everything else (the OpenAPI document, the order)."""
+    if _Guarded is None:  # FastAPI before lazily included routers: nothing to guard
+        return
+    for route in app.router.routes:
+        if type(route) is _Guarded.__base__:
+            route.__class__ = _Guarded
+
+
+def _path_filter(router: Any) -> tuple[str, tuple[re.Pattern[str], ...]] | None:
+    """What every path of ``router`` starts with, and its routes' path patterns; None if any
+    of its routes could match by more than its pattern (not a plain API route)."""
+    contexts = list(router.effective_route_contexts())
+    if not all(isinstance(c.original_route, APIRoute) and c.starlette_route is None for c in contexts):
+        return None
+    prefix = os.path.commonprefix([c.path.split("{", 1)[0] for c in contexts])  # noqa: RUF071 (characters, not segments)
+    return prefix, tuple(c.path_regex for c in contexts)
 
 
 def check_routes(app: FastAPI) -> None:
@@ -146,3 +173,30 @@ async def _housekeeping(vault: Any) -> None:
         except Exception:
             log.exception("upload housekeeping failed")
         await asyncio.sleep(interval)
+
+
+_Guarded: Any = None
+try:
+    from fastapi.routing import _IncludedRouter
+    from starlette._utils import get_route_path
+    from starlette.routing import Match
+
+    class _Guarded(_IncludedRouter):  # type: ignore[no-redef]
+        """An included router that first checks its routes' patterns against the path (worked
+        out again whenever FastAPI rebuilds the router's candidates)."""
+
+        def matches(self, scope: Any) -> tuple[Match, Any]:
+            candidates = self.effective_candidates()
+            if self.__dict__.get("_filter_for") is not candidates:
+                self.__dict__["_filter"] = _path_filter(self)
+                self.__dict__["_filter_for"] = candidates
+            path_filter = self.__dict__["_filter"]
+            if path_filter is not None and scope["type"] == "http":
+                prefix, patterns = path_filter
+                path = get_route_path(scope)
+                if not path.startswith(prefix) or not any(p.match(path) for p in patterns):
+                    return Match.NONE, {}
+            return super().matches(scope)
+
+except ImportError:  # FastAPI before lazily included routers
+    pass
