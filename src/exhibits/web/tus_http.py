@@ -17,7 +17,9 @@ TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
 T = TypeVar("T")
 
 
-def tus_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
+async def tus_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
+    """A coroutine though it awaits nothing: FastAPI runs a plain function dependency in a
+    worker thread, a thread hand-off on every tus request for a string comparison."""
     if tus_resumable != tus.TUS_VERSION:
         error = tus.UnsupportedVersion(f"this server speaks tus {tus.TUS_VERSION}: send Tus-Resumable: 1.0.0")
         error.headers = {"Tus-Version": tus.TUS_VERSION}  # type: ignore[attr-defined]
