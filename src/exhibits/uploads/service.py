@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from exhibits.access.permissions import Permission
 from exhibits.access.principal import Principal
@@ -109,10 +110,17 @@ class UploadService:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.hashes = RunningHashes()
+        self._settings: tuple[Any, UploadSettings] | None = None
 
     @property
     def settings(self) -> UploadSettings:
-        return self.vault.settings.section("uploads", UploadSettings)
+        """``[uploads]``, validated once per section read from the file (every PATCH asks for
+        it, twice); a section replaced in place is validated again when next asked for."""
+        raw = (self.vault.settings.model_extra or {}).get("uploads")
+        cached = self._settings
+        if cached is None or cached[0] is not raw:
+            cached = self._settings = (raw, self.vault.settings.section("uploads", UploadSettings))
+        return cached[1]
 
     @property
     def max_size(self) -> int:
@@ -185,13 +193,17 @@ class UploadService:
     # --- reading -------------------------------------------------------------------------
 
     def _own(self, principal: Principal, upload_id: str) -> Upload:
-        """An upload is its uploader's alone; others are told it does not exist."""
-        self.part_path(upload_id)  # shape check
         with self.vault.reading() as session:
-            row = session.get(Upload, upload_id)
-            session.expunge_all()
+            return self.own(principal, upload_id, session)
+
+    def own(self, principal: Principal, upload_id: str, session: Session) -> Upload:
+        """An upload is its uploader's alone; others are told it does not exist. Read in the
+        caller's read session (one snapshot with the caller's own check), detached from it."""
+        self.part_path(upload_id)  # shape check
+        row = session.get(Upload, upload_id)
         if row is None or row.user_id != principal.user_id:
             raise NotFound("no such upload")
+        session.expunge(row)
         return row
 
     def status(self, principal: Principal, upload_id: str) -> UploadView:
@@ -217,6 +229,19 @@ class UploadService:
         there; with one, the piece is kept only if it matches. Completes the upload when the
         last byte is in."""
         row = self._own(principal, upload_id)
+        return self.append_to(principal, row, offset, source, checksum, content_length)
+
+    def append_to(
+        self,
+        principal: Principal,
+        row: Upload,
+        offset: int,
+        source: BinaryIO,
+        checksum: tuple[str, bytes] | None = None,
+        content_length: int | None = None,
+    ) -> UploadView:
+        """``append`` to an upload already read by ``own`` for this principal."""
+        upload_id = row.id
         if row.status in ("terminated", "expired", "failed"):
             raise UploadGone(f"this upload was {row.status}")
         if row.status == "complete":
