@@ -21,7 +21,7 @@ from exhibits.web.api.schemas import UploadOut
 from exhibits.web.auth import Caller, OwnCall, owns, public, requires
 from exhibits.web.problems import PREFIX_HEADERS
 from exhibits.web.streams import BodyInterrupted
-from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, receive_piece
+from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, piece_headers, receive_piece
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 T = TypeVar("T")
@@ -75,7 +75,11 @@ async def discover(request: Request) -> Response:
 
 
 async def _append(
-    request: Request, principal_in: Callable[[Any], Principal], upload_id: str, offset: int
+    request: Request,
+    principal_in: Callable[[Any], Principal],
+    upload_id: str,
+    offset: int,
+    headers: tuple[tuple[str, bytes] | None, int | None] | None = None,
 ) -> UploadView:
     """Receive a piece while a worker thread checks the caller (``principal_in(session)``)
     and reads the upload in one read session, then appends: one trip to a thread."""
@@ -87,7 +91,7 @@ async def _append(
             row = vault.uploads.own(principal, upload_id, session)
         return vault.uploads.append_to(principal, row, offset, body, checksum, length)
 
-    return await receive_piece(request, append)
+    return await receive_piece(request, append, headers)
 
 
 async def _as_owner(request: Request, owner: OwnCall, fn: Callable[[Principal], T]) -> T:
@@ -148,10 +152,15 @@ async def append(
     """Send bytes from ``Upload-Offset`` (``Content-Type: application/offset+octet-stream``,
     optionally ``Upload-Checksum: sha256 <base64>``). The last piece completes the upload:
     it becomes an exhibit (or unassigned media), and the answer names it."""
-    if not is_offset_body(request):
-        raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_TYPE}")
-    offset_value = tus.parse_length(upload_offset, "Upload-Offset")
-    view = await _append(request, owner.principal, upload_id, offset_value)
+    try:
+        if not is_offset_body(request):
+            raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_TYPE}")
+        offset_value = tus.parse_length(upload_offset, "Upload-Offset")
+        headers = piece_headers(request)
+    except ExhibitsError:
+        await owner.check()  # a caller not allowed in is refused first, as before
+        raise
+    view = await _append(request, owner.principal, upload_id, offset_value, headers)
     return Response(status_code=204, headers=_progress_headers(view))
 
 
