@@ -398,3 +398,48 @@ def test_unassigned_media_by_tus(client, people, token_of, vault):
     assert done.status_code == 204 and "exhibits-ref" not in done.headers
     media = vault.evidence.list_media(people.officer)
     assert [m.device_id for m in media] == ["BWV-00731"]
+
+
+# --- the caller's check, done in the thread that appends ------------------------------------
+
+
+def test_a_revoked_token_is_refused_on_the_next_piece_and_nothing_is_stored(client, officer, case, vault):
+    phone = client.post(
+        "/api/v1/tokens", json={"name": "phone", "expires_in_days": 7}, headers=officer
+    ).json()
+    headers = {"Authorization": f"Bearer {phone['token']}"}
+    upload_id = create(client, headers, case, 10)
+    assert patch(client, headers, upload_id, 0, b"12345").status_code == 204
+    assert client.delete(f"/api/v1/tokens/{phone['id']}", headers=officer).status_code == 204
+    refused = patch(client, headers, upload_id, 5, b"67890")
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    assert refused.headers["content-type"] == "application/problem+json"
+    head = client.head(f"/api/v1/uploads/{upload_id}", headers={**officer, **tus()})  # the same officer
+    assert head.status_code == 200 and head.headers["upload-offset"] == "5"
+    assert (vault.settings.tmp_dir / "uploads" / f"{upload_id}.part").stat().st_size == 5
+
+
+def test_a_caller_not_allowed_in_is_refused_before_their_headers_are_judged(client, officer, case):
+    upload_id = create(client, officer, case, 10)
+    json_body = tus(**{"Upload-Offset": "0", "Content-Type": "application/json"})
+    bad_offset = tus(**{"Upload-Offset": "-1", "Content-Type": "application/offset+octet-stream"})
+    for headers in (json_body, bad_offset):
+        url = f"/api/v1/uploads/{upload_id}"
+        nobody = client.patch(url, headers={"Authorization": "Bearer exh_nope", **headers}, content=b"ab")
+        assert nobody.status_code == 401
+        assert client.patch(url, headers=headers, content=b"ab").status_code == 401
+        assert client.patch(url, headers={**officer, **headers}, content=b"ab").status_code in (400, 415)
+    assert (
+        patch(client, officer, upload_id, 0, b"ab", **{"Upload-Checksum": "sha256 nope"}).status_code == 400
+    )
+    nobody = patch(
+        client, {"Authorization": "Bearer exh_nope"}, upload_id, 0, b"ab", **{"Upload-Checksum": "x"}
+    )
+    assert nobody.status_code == 401
+
+
+def test_upload_settings_are_validated_once_and_again_when_replaced(vault):
+    settings = vault.uploads.settings
+    assert vault.uploads.settings is settings
+    vault.settings.model_extra["uploads"] = {"expiry_hours": 2}
+    assert vault.uploads.settings.expiry_hours == 2

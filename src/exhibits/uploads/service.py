@@ -12,6 +12,7 @@ size of the partial file after fsync, so a crash never claims bytes that are not
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, inspect, select, update
+from sqlalchemy.orm import Session
 
 from exhibits.access.permissions import Permission
 from exhibits.access.principal import Principal
@@ -109,10 +111,17 @@ class UploadService:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.hashes = RunningHashes()
+        self._settings: tuple[Any, UploadSettings] | None = None
 
     @property
     def settings(self) -> UploadSettings:
-        return self.vault.settings.section("uploads", UploadSettings)
+        """``[uploads]``, validated once per section read from the file (every PATCH asks for
+        it, twice); a section replaced in place is validated again when next asked for."""
+        raw = (self.vault.settings.model_extra or {}).get("uploads")
+        cached = self._settings
+        if cached is None or cached[0] is not raw:
+            cached = self._settings = (raw, self.vault.settings.section("uploads", UploadSettings))
+        return cached[1]
 
     @property
     def max_size(self) -> int:
@@ -129,17 +138,19 @@ class UploadService:
             raise NotFound("no such upload")
         return self.directory / f"{upload_id}{PART_SUFFIX}"
 
-    def _view(self, row: Upload) -> UploadView:
+    def _view(self, row: Upload, path: Path | None = None) -> UploadView:
+        path = path or self.part_path(row.id)
         return UploadView(
-            row.id, row.length, self._offset(row), row.status, dict(row.metadata_ or {}), row.created_at,
-            self._expires(row), row.sha256, row.media_id, row.exhibit_id, row.ref, row.problem,
+            row.id, row.length, self._offset(row, path), row.status, dict(row.metadata_ or {}),
+            row.created_at, self._expires(row, path), row.sha256, row.media_id, row.exhibit_id, row.ref,
+            row.problem,
         )  # fmt: skip
 
-    def _offset(self, row: Upload) -> int:
+    def _offset(self, row: Upload, path: Path | None = None) -> int:
         if row.status == "complete":
             return row.length
         try:
-            return self.part_path(row.id).stat().st_size
+            return (path or self.part_path(row.id)).stat().st_size
         except FileNotFoundError:
             return 0
 
@@ -185,11 +196,15 @@ class UploadService:
     # --- reading -------------------------------------------------------------------------
 
     def _own(self, principal: Principal, upload_id: str) -> Upload:
-        """An upload is its uploader's alone; others are told it does not exist."""
-        self.part_path(upload_id)  # shape check
         with self.vault.reading() as session:
-            row = session.get(Upload, upload_id)
-            session.expunge_all()
+            return self.own(principal, upload_id, session)
+
+    def own(self, principal: Principal, upload_id: str, session: Session) -> Upload:
+        """An upload is its uploader's alone; others are told it does not exist. Read in the
+        caller's read session (one snapshot with the caller's own check) as plain columns:
+        the row reads like an ``Upload`` (a ``Row``, not an entity)."""
+        self.part_path(upload_id)  # shape check
+        row = session.connection().execute(_upload_query(), {"upload_id": upload_id}).one_or_none()
         if row is None or row.user_id != principal.user_id:
             raise NotFound("no such upload")
         return row
@@ -217,14 +232,26 @@ class UploadService:
         there; with one, the piece is kept only if it matches. Completes the upload when the
         last byte is in."""
         row = self._own(principal, upload_id)
+        return self.append_to(principal, row, offset, source, checksum, content_length)
+
+    def append_to(
+        self,
+        principal: Principal,
+        row: Upload,
+        offset: int,
+        source: BinaryIO,
+        checksum: tuple[str, bytes] | None = None,
+        content_length: int | None = None,
+    ) -> UploadView:
+        """``append`` to an upload already read by ``own`` for this principal."""
         if row.status in ("terminated", "expired", "failed"):
             raise UploadGone(f"this upload was {row.status}")
         if row.status == "complete":
             raise OffsetMismatch("this upload is already complete", offset=row.length)
-        path = self.part_path(upload_id)
-        if self.vault.now() >= self._expires(row):
+        path = self.part_path(row.id)
+        if self.vault.now() >= self._expires(row, path):
             raise UploadGone("this upload has expired")
-        if offset == row.length and not content_length and self._offset(row) == row.length:
+        if offset == row.length and not content_length and self._offset(row, path) == row.length:
             # Every byte is in but the upload is not complete: its completion was cut short
             # (a restart), and the file may already be read-only. Complete it now.
             return self._complete(principal, row)
@@ -234,14 +261,13 @@ class UploadService:
             raise UploadGone("this upload's bytes are gone") from None
         if end == row.length:
             return self._complete(principal, row)
-        view = self._view(row)
-        return view
+        return self._view(row, path)
 
-    def _expires(self, row: Upload) -> datetime:
+    def _expires(self, row: Upload, path: Path | None = None) -> datetime:
         """The deadline moves with every piece that arrives: the partial file's time says when
         the last one did (no database write per piece)."""
         try:
-            last = datetime.fromtimestamp(self.part_path(row.id).stat().st_mtime, tz=UTC)
+            last = datetime.fromtimestamp((path or self.part_path(row.id)).stat().st_mtime, tz=UTC)
         except FileNotFoundError:
             return row.expires_at
         return max(row.expires_at, last + timedelta(hours=self.settings.expiry_hours))
@@ -344,3 +370,13 @@ class UploadService:
                         entry.unlink()
                         removed += 1
         return removed
+
+
+@functools.cache
+def _upload_query() -> Select:
+    """An upload by id as plain columns named like ``Upload``'s attributes, built once: on
+    every tus request, loading an ORM entity cost more than the read itself."""
+    columns = inspect(Upload).column_attrs
+    return select(*(attr.expression.label(attr.key) for attr in columns)).where(
+        Upload.id == bindparam("upload_id")
+    )

@@ -1,10 +1,11 @@
 """Who is calling, and the permission every route declares.
 
 Deny by default: a route answers only if it declares a ``Rule`` through ``requires(...)``
-(or ``public(...)``, or ``reads_case(...)`` for a read of one case done with its check in
-one worker-thread call); the app refuses, for everyone, any route that does not. The rule's
-permission comes from the one table in ``access/permissions.py`` and is checked through
-``access/policy.py`` against the case or exhibit the path names.
+(or ``public(...)``, or ``reads_case(...)`` / ``owns(...)`` for a read of one case or work on
+the caller's own resource, done with its check in one worker-thread call); the app refuses,
+for everyone, any route that does not. The rule's permission comes from the one table in
+``access/permissions.py`` and is checked through ``access/policy.py`` against the case or
+exhibit the path names.
 
 Callers are signed in by an API token (``Authorization: Bearer exh_...``) or by the session
 cookie. Cookie-authenticated requests that change anything must carry the session's CSRF
@@ -137,15 +138,19 @@ NO_READ_SCOPES = frozenset({"force", "cases", "own", "upload", "service"})
 
 
 def _authorise(vault, rule: Rule, caller: Caller, params: Mapping[str, Any]) -> None:
-    principal = caller.principal
-    permission = rule.permission
-    assert permission is not None
     if rule.scope in NO_READ_SCOPES:
-        if rule.scope == "force":
-            principal.require(permission)
-        return  # cases/own/upload/service: the service limits or checks the answer itself
+        _authorise_without_read(rule, caller)
+        return
     with vault.reading() as session:
         _authorise_in(session, rule, caller, params)
+
+
+def _authorise_without_read(rule: Rule, caller: Caller) -> None:
+    """``_authorise`` for a rule that reads nothing: cases/own/upload/service leave the rest
+    to the service, which limits or checks the answer itself."""
+    assert rule.permission is not None and rule.scope in NO_READ_SCOPES
+    if rule.scope == "force":
+        caller.principal.require(rule.permission)
 
 
 def _authorise_in(session, rule: Rule, caller: Caller, params: Mapping[str, Any]) -> None:
@@ -261,6 +266,59 @@ class CaseRead:
                 caller = _token_holder(vault, self._token, self._request.state, session)
             _authorise_in(session, self._rule, caller, params)
             return fn(caller.principal, session)
+
+
+class OwnCall:
+    """The check of an ``own``-scoped route, done by the worker thread that does the route's
+    work: ``principal(session)`` identifies the caller (an API token is looked up in the
+    route's own read session, so the token and what the route reads next are one snapshot)
+    and checks the declared rule; the principal is reachable only through it. The route runs
+    it before it does anything for the caller; until then it may only receive the body."""
+
+    __slots__ = ("_caller", "_request", "_rule", "_token")
+
+    def __init__(self, request: Request, rule: Rule, *, token: str | None, caller: Caller | None) -> None:
+        self._request = request
+        self._rule = rule
+        self._token = token
+        self._caller = caller
+
+    async def check(self) -> None:
+        """The check alone, in a worker thread: before answering anything that would tell a
+        caller not allowed in more than a refusal does (a malformed header)."""
+
+        def alone() -> None:
+            with self._request.app.state.vault.reading() as session:
+                self.principal(session)
+
+        await run_in_threadpool(alone)
+
+    def principal(self, session: Any) -> Principal:
+        """Call from a worker thread, inside a read session of the request's vault."""
+        caller = self._caller
+        if caller is None:
+            assert self._token is not None
+            caller = _token_holder(self._request.app.state.vault, self._token, self._request.state, session)
+        _authorise_without_read(self._rule, caller)
+        return caller.principal
+
+
+def owns(permission: Permission, *, note: str = "") -> Any:
+    """Declare (and enforce) ``requires(permission, "own")`` for a route that acts on one of
+    the caller's own resources in a worker thread: the route gets an ``OwnCall`` and does the
+    check in that thread. With an API token nothing waits on the event loop before the route
+    starts: a tus PATCH receives its body (uvicorn answers ``Expect: 100-continue`` on the
+    first read) while the thread looks the token up, and stores nothing before the check."""
+    rule = Rule(permission, "own", note=note)
+
+    async def dependency(request: Request) -> OwnCall:
+        token = None if "caller" in request.scope.get("state", {}) else _bearer(request)
+        if token is not None:
+            return OwnCall(request, rule, token=token, caller=None)
+        return OwnCall(request, rule, token=None, caller=await _signed_in(request, rule))
+
+    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
+    return Depends(dependency)
 
 
 def reads_case(permission: Permission, *, note: str = "") -> Any:

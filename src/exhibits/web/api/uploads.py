@@ -3,25 +3,28 @@ termination and expiration, so tus-js-client, TUSKit, tus-android-client and tus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from exhibits.access.permissions import Permission
+from exhibits.access.principal import Principal
 from exhibits.errors import ExhibitsError, InvalidInput, TooLarge
 from exhibits.uploads import tus
 from exhibits.uploads.service import UploadView
 from exhibits.web.api.schemas import UploadOut
-from exhibits.web.auth import Caller, public, requires
+from exhibits.web.auth import Caller, OwnCall, owns, public, requires
 from exhibits.web.problems import PREFIX_HEADERS
 from exhibits.web.streams import BodyInterrupted
-from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, receive_piece
+from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, piece_headers, receive_piece
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+T = TypeVar("T")
 UploadId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
 
 
@@ -32,7 +35,7 @@ class UnsupportedMediaType(ExhibitsError):
 
 
 Uploader = Annotated[Caller, requires(Permission.EXHIBIT_ADD, "upload")]
-Owner = Annotated[Caller, requires(Permission.ACCOUNT_SELF, "own")]
+Owner = Annotated[OwnCall, owns(Permission.ACCOUNT_SELF)]
 
 
 def _http_date(moment: datetime) -> str:
@@ -71,12 +74,35 @@ async def discover(request: Request) -> Response:
     )
 
 
-async def _append(request: Request, caller: Caller, upload_id: str, offset: int) -> UploadView:
-    uploads, principal = request.app.state.vault.uploads, caller.principal
-    return await receive_piece(
-        request,
-        lambda body, checksum, length: uploads.append(principal, upload_id, offset, body, checksum, length),
-    )
+async def _append(
+    request: Request,
+    principal_in: Callable[[Any], Principal],
+    upload_id: str,
+    offset: int,
+    headers: tuple[tuple[str, bytes] | None, int | None] | None = None,
+) -> UploadView:
+    """Receive a piece while a worker thread checks the caller (``principal_in(session)``)
+    and reads the upload in one read session, then appends: one trip to a thread."""
+    vault = request.app.state.vault
+
+    def append(body: Any, checksum: tuple[str, bytes] | None, length: int | None) -> UploadView:
+        with vault.reading() as session:
+            principal = principal_in(session)
+            row = vault.uploads.own(principal, upload_id, session)
+        return vault.uploads.append_to(principal, row, offset, body, checksum, length)
+
+    return await receive_piece(request, append, headers)
+
+
+async def _as_owner(request: Request, owner: OwnCall, fn: Callable[[Principal], T]) -> T:
+    """``fn(principal)`` in the worker thread that checks the caller: one trip, not two."""
+
+    def call() -> T:
+        with request.app.state.vault.reading() as session:
+            principal = owner.principal(session)
+        return fn(principal)
+
+    return await run_in_threadpool(call)
 
 
 @router.post("", status_code=201, dependencies=[Tus])
@@ -102,16 +128,17 @@ async def create(
     location = base.rstrip("/") + f"/api/v1/uploads/{view.id}"
     if is_offset_body(request):  # creation-with-upload: the first bytes come with the request
         try:
-            view = await _append(request, caller, view.id, 0)
+            view = await _append(request, lambda _session: caller.principal, view.id, 0)
         except (tus.ChecksumMismatch, BodyInterrupted):
             view = await run_in_threadpool(vault.uploads.status, caller.principal, view.id)
     return Response(status_code=201, headers={**_progress_headers(view), "Location": location})
 
 
 @router.head("/{upload_id}", dependencies=[Tus], response_class=Response)
-async def offset(request: Request, upload_id: UploadId, caller: Owner) -> Response:
+async def offset(request: Request, upload_id: UploadId, owner: Owner) -> Response:
     """Where the upload stands (``Upload-Offset``): resume from there."""
-    view = await run_in_threadpool(request.app.state.vault.uploads.status, caller.principal, upload_id)
+    uploads = request.app.state.vault.uploads
+    view = await _as_owner(request, owner, lambda principal: uploads.status(principal, upload_id))
     return Response(status_code=200, headers=_progress_headers(view))
 
 
@@ -119,30 +146,37 @@ async def offset(request: Request, upload_id: UploadId, caller: Owner) -> Respon
 async def append(
     request: Request,
     upload_id: UploadId,
-    caller: Owner,
+    owner: Owner,
     upload_offset: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Send bytes from ``Upload-Offset`` (``Content-Type: application/offset+octet-stream``,
     optionally ``Upload-Checksum: sha256 <base64>``). The last piece completes the upload:
     it becomes an exhibit (or unassigned media), and the answer names it."""
-    if not is_offset_body(request):
-        raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_TYPE}")
-    offset_value = tus.parse_length(upload_offset, "Upload-Offset")
-    view = await _append(request, caller, upload_id, offset_value)
+    try:
+        if not is_offset_body(request):
+            raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_TYPE}")
+        offset_value = tus.parse_length(upload_offset, "Upload-Offset")
+        headers = piece_headers(request)
+    except ExhibitsError:
+        await owner.check()  # a caller not allowed in is refused first, as before
+        raise
+    view = await _append(request, owner.principal, upload_id, offset_value, headers)
     return Response(status_code=204, headers=_progress_headers(view))
 
 
 @router.delete("/{upload_id}", status_code=204, dependencies=[Tus], response_class=Response)
-async def terminate(request: Request, upload_id: UploadId, caller: Owner) -> Response:
+async def terminate(request: Request, upload_id: UploadId, owner: Owner) -> Response:
     """tus termination: the partial bytes are removed (a completed upload is evidence and stays)."""
-    await run_in_threadpool(request.app.state.vault.uploads.terminate, caller.principal, upload_id)
+    uploads = request.app.state.vault.uploads
+    await _as_owner(request, owner, lambda principal: uploads.terminate(principal, upload_id))
     return Response(status_code=204, headers=TUS_HEADERS)
 
 
 @router.get("/{upload_id}")
-async def upload_status(request: Request, upload_id: UploadId, caller: Owner) -> UploadOut:
+async def upload_status(request: Request, upload_id: UploadId, owner: Owner) -> UploadOut:
     """The upload's state as JSON, with the exhibit it became once complete."""
-    view = await run_in_threadpool(request.app.state.vault.uploads.status, caller.principal, upload_id)
+    uploads = request.app.state.vault.uploads
+    view = await _as_owner(request, owner, lambda principal: uploads.status(principal, upload_id))
     return UploadOut(**view.as_dict())
 
 
