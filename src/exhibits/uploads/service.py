@@ -221,29 +221,16 @@ class UploadService:
     def append(
         self,
         principal: Principal,
-        upload_id: str,
-        offset: int,
-        source: BinaryIO,
-        checksum: tuple[str, bytes] | None = None,
-        content_length: int | None = None,
-    ) -> UploadView:
-        """Append bytes at ``offset`` (which must be where the upload stands). Without a
-        checksum, whatever arrives before an interruption is kept so the client resumes from
-        there; with one, the piece is kept only if it matches. Completes the upload when the
-        last byte is in."""
-        row = self._own(principal, upload_id)
-        return self.append_to(principal, row, offset, source, checksum, content_length)
-
-    def append_to(
-        self,
-        principal: Principal,
         row: Upload,
         offset: int,
         source: BinaryIO,
         checksum: tuple[str, bytes] | None = None,
         content_length: int | None = None,
     ) -> UploadView:
-        """``append`` to an upload already read by ``own`` for this principal."""
+        """Append bytes at ``offset`` (which must be where the upload stands) to an upload
+        ``own`` has read for this principal. Without a checksum, whatever arrives before an
+        interruption is kept so the client resumes from there; with one, the piece is kept
+        only if it matches. Completes the upload when the last byte is in."""
         if row.status in ("terminated", "expired", "failed"):
             raise UploadGone(f"this upload was {row.status}")
         if row.status == "complete":

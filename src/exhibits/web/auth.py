@@ -239,12 +239,10 @@ def requires(
     return Depends(dependency)
 
 
-class CaseRead:
-    """A read of the case named by the path, authorised in the same worker-thread call and the
-    same read session (one transaction) as the read itself: ``await read.run(fn)`` identifies the
-    caller (an API token is looked up there), checks the declared permission on the case, and
-    only then calls ``fn(principal, session)``. The caller is reachable only through ``run``,
-    so a route cannot read before the check."""
+class _CheckInThread:
+    """A route's check left to the worker thread that does the route's work: a signed-in
+    caller is identified before the route, an API token only there, in the route's own read
+    session (so the token and what the route reads next are one snapshot)."""
 
     __slots__ = ("_caller", "_request", "_rule", "_token")
 
@@ -253,6 +251,36 @@ class CaseRead:
         self._rule = rule
         self._token = token
         self._caller = caller
+
+    def _identified(self, session: Any) -> Caller:
+        """Call from a worker thread, inside a read session of the request's vault."""
+        if self._caller is not None:
+            return self._caller
+        assert self._token is not None
+        return _token_holder(self._request.app.state.vault, self._token, self._request.state, session)
+
+
+def _checked_in_thread(rule: Rule, check: type[_CheckInThread]) -> Any:
+    """The dependency of a route whose check ``check`` does in its worker thread."""
+
+    async def dependency(request: Request) -> _CheckInThread:
+        token = None if "caller" in request.scope.get("state", {}) else _bearer(request)
+        if token is not None:
+            return check(request, rule, token=token, caller=None)
+        return check(request, rule, token=None, caller=await _signed_in(request, rule))
+
+    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+class CaseRead(_CheckInThread):
+    """A read of the case named by the path, authorised in the same worker-thread call and the
+    same read session (one transaction) as the read itself: ``await read.run(fn)`` identifies the
+    caller (an API token is looked up there), checks the declared permission on the case, and
+    only then calls ``fn(principal, session)``. The caller is reachable only through ``run``,
+    so a route cannot read before the check."""
+
+    __slots__ = ()
 
     async def run(self, fn: Callable[[Principal, Any], T]) -> T:
         return await run_in_threadpool(self._run, fn, dict(self._request.path_params))
@@ -260,45 +288,36 @@ class CaseRead:
     def _run(self, fn: Callable[[Principal, Any], T], params: dict[str, Any]) -> T:
         vault = self._request.app.state.vault
         with vault.reading() as session:
-            caller = self._caller
-            if caller is None:
-                assert self._token is not None
-                caller = _token_holder(vault, self._token, self._request.state, session)
+            caller = self._identified(session)
             _authorise_in(session, self._rule, caller, params)
             return fn(caller.principal, session)
 
 
-class OwnCall:
+class OwnCall(_CheckInThread):
     """The check of an ``own``-scoped route, done by the worker thread that does the route's
-    work: ``principal(session)`` identifies the caller (an API token is looked up in the
-    route's own read session, so the token and what the route reads next are one snapshot)
-    and checks the declared rule; the principal is reachable only through it. The route runs
-    it before it does anything for the caller; until then it may only receive the body."""
+    work: ``principal(session)`` identifies the caller and checks the declared rule; the
+    principal is reachable only through it. The route runs it before it does anything for
+    the caller; until then it may only receive the body."""
 
-    __slots__ = ("_caller", "_request", "_rule", "_token")
+    __slots__ = ()
 
-    def __init__(self, request: Request, rule: Rule, *, token: str | None, caller: Caller | None) -> None:
-        self._request = request
-        self._rule = rule
-        self._token = token
-        self._caller = caller
+    async def run(self, fn: Callable[[Principal], T]) -> T:
+        """``fn(principal)`` in the worker thread that does the check: one trip, not two."""
+        return await run_in_threadpool(self._run, fn)
+
+    def _run(self, fn: Callable[[Principal], T]) -> T:
+        with self._request.app.state.vault.reading() as session:
+            principal = self.principal(session)
+        return fn(principal)
 
     async def check(self) -> None:
-        """The check alone, in a worker thread: before answering anything that would tell a
-        caller not allowed in more than a refusal does (a malformed header)."""
-
-        def alone() -> None:
-            with self._request.app.state.vault.reading() as session:
-                self.principal(session)
-
-        await run_in_threadpool(alone)
+        """The check alone: before answering anything that would tell a caller not allowed
+        in more than a refusal does (a malformed header)."""
+        await self.run(lambda _principal: None)
 
     def principal(self, session: Any) -> Principal:
         """Call from a worker thread, inside a read session of the request's vault."""
-        caller = self._caller
-        if caller is None:
-            assert self._token is not None
-            caller = _token_holder(self._request.app.state.vault, self._token, self._request.state, session)
+        caller = self._identified(session)
         _authorise_without_read(self._rule, caller)
         return caller.principal
 
@@ -309,32 +328,14 @@ def owns(permission: Permission, *, note: str = "") -> Any:
     check in that thread. With an API token nothing waits on the event loop before the route
     starts: a tus PATCH receives its body (uvicorn answers ``Expect: 100-continue`` on the
     first read) while the thread looks the token up, and stores nothing before the check."""
-    rule = Rule(permission, "own", note=note)
-
-    async def dependency(request: Request) -> OwnCall:
-        token = None if "caller" in request.scope.get("state", {}) else _bearer(request)
-        if token is not None:
-            return OwnCall(request, rule, token=token, caller=None)
-        return OwnCall(request, rule, token=None, caller=await _signed_in(request, rule))
-
-    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
-    return Depends(dependency)
+    return _checked_in_thread(Rule(permission, "own", note=note), OwnCall)
 
 
 def reads_case(permission: Permission, *, note: str = "") -> Any:
     """Declare (and enforce) a case-scoped permission, like ``requires(permission, "case")``,
     for a route that reads the case: the route gets a ``CaseRead`` and does the check and its
     read in one trip to a worker thread (API tokens: token, permission and read together)."""
-    rule = Rule(permission, "case", note=note)
-
-    async def dependency(request: Request) -> CaseRead:
-        token = None if "caller" in request.scope.get("state", {}) else _bearer(request)
-        if token is not None:
-            return CaseRead(request, rule, token=token, caller=None)
-        return CaseRead(request, rule, token=None, caller=await _signed_in(request, rule))
-
-    dependency.exhibits_rule = rule  # type: ignore[attr-defined]
-    return Depends(dependency)
+    return _checked_in_thread(Rule(permission, "case", note=note), CaseRead)
 
 
 def public(note: str) -> Any:

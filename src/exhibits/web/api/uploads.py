@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
@@ -24,7 +24,6 @@ from exhibits.web.streams import BodyInterrupted
 from exhibits.web.tus_http import OFFSET_TYPE, TUS_HEADERS, Tus, is_offset_body, piece_headers, receive_piece
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
-T = TypeVar("T")
 UploadId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
 
 
@@ -89,20 +88,9 @@ async def _append(
         with vault.reading() as session:
             principal = principal_in(session)
             row = vault.uploads.own(principal, upload_id, session)
-        return vault.uploads.append_to(principal, row, offset, body, checksum, length)
+        return vault.uploads.append(principal, row, offset, body, checksum, length)
 
     return await receive_piece(request, append, headers)
-
-
-async def _as_owner(request: Request, owner: OwnCall, fn: Callable[[Principal], T]) -> T:
-    """``fn(principal)`` in the worker thread that checks the caller: one trip, not two."""
-
-    def call() -> T:
-        with request.app.state.vault.reading() as session:
-            principal = owner.principal(session)
-        return fn(principal)
-
-    return await run_in_threadpool(call)
 
 
 @router.post("", status_code=201, dependencies=[Tus])
@@ -138,7 +126,7 @@ async def create(
 async def offset(request: Request, upload_id: UploadId, owner: Owner) -> Response:
     """Where the upload stands (``Upload-Offset``): resume from there."""
     uploads = request.app.state.vault.uploads
-    view = await _as_owner(request, owner, lambda principal: uploads.status(principal, upload_id))
+    view = await owner.run(lambda principal: uploads.status(principal, upload_id))
     return Response(status_code=200, headers=_progress_headers(view))
 
 
@@ -168,7 +156,7 @@ async def append(
 async def terminate(request: Request, upload_id: UploadId, owner: Owner) -> Response:
     """tus termination: the partial bytes are removed (a completed upload is evidence and stays)."""
     uploads = request.app.state.vault.uploads
-    await _as_owner(request, owner, lambda principal: uploads.terminate(principal, upload_id))
+    await owner.run(lambda principal: uploads.terminate(principal, upload_id))
     return Response(status_code=204, headers=TUS_HEADERS)
 
 
@@ -176,7 +164,7 @@ async def terminate(request: Request, upload_id: UploadId, owner: Owner) -> Resp
 async def upload_status(request: Request, upload_id: UploadId, owner: Owner) -> UploadOut:
     """The upload's state as JSON, with the exhibit it became once complete."""
     uploads = request.app.state.vault.uploads
-    view = await _as_owner(request, owner, lambda principal: uploads.status(principal, upload_id))
+    view = await owner.run(lambda principal: uploads.status(principal, upload_id))
     return UploadOut(**view.as_dict())
 
 
