@@ -46,6 +46,9 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+STORED_TEXT_LENGTH = len("2026-01-01 00:00:00.000000")  # how SQLAlchemy writes times to SQLite
+
+
 def _utc_from_text(value: str | None) -> datetime | None:
     """``process_result_value`` of SQLite's text (``processors.str_to_datetime``). Text in the
     form SQLAlchemy stores (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC) is parsed with the zone
@@ -57,9 +60,6 @@ def _utc_from_text(value: str | None) -> datetime | None:
     if len(value) == STORED_TEXT_LENGTH and value[19] == ".":
         return datetime.fromisoformat(value + "+00:00")
     return _as_utc(processors.str_to_datetime(value))
-
-
-STORED_TEXT_LENGTH = len("2026-01-01 00:00:00.000000")
 
 
 def IdColumn() -> String:

@@ -102,6 +102,11 @@ class EmbeddedWorker:
             return 1
         return max(1, min(MAX_AHEAD, int(AHEAD_SECONDS / max(self.pace, 1e-3))))
 
+    @property
+    def to_hold(self) -> int:
+        """Jobs the slots should have in hand: each one running and its claims ahead."""
+        return self.concurrency * (1 + self.ahead)
+
     def _paced(self, seconds: float) -> None:
         """Fold one job's run time into the recent pace (a moving average)."""
         self.pace = seconds if self.pace is None else 0.9 * self.pace + 0.1 * seconds
@@ -175,7 +180,7 @@ class EmbeddedWorker:
                         self.running[claimed.id] = executor.runner
                         return claimed
                     self._forget(claimed.id)
-                full = len(self.held) >= self.concurrency * (1 + self.ahead) + 2 * MAX_BATCH
+                full = len(self.held) >= self.to_hold + 2 * MAX_BATCH
             if not full:
                 claimed = self._claim(executor)
                 if claimed is not None:
@@ -262,7 +267,7 @@ class EmbeddedWorker:
     def _record(self, batch: list[Finished]) -> None:
         fault_point("processing.outputs_stored")
         with self.lock:
-            wanted = 0 if self.stopping.is_set() else self.concurrency * (1 + self.ahead) - self.in_hand
+            wanted = 0 if self.stopping.is_set() else self.to_hold - self.in_hand
         try:
             recorded = self.recorder.record(batch, claim=max(0, wanted), queues=self.queues)
         except Exception:  # nothing in the unit is recorded: each job's lease will lapse
