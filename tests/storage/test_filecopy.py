@@ -140,3 +140,22 @@ def supports_direct_io_in(folder: Path) -> bool:
     finally:
         os.close(fd)
         probe.unlink()
+
+
+def test_a_small_file_is_copied_in_one_go_and_a_large_one_left_to_the_pump(tmp_path):
+    small, large = os.urandom(filecopy.SMALL_FILE), os.urandom(filecopy.SMALL_FILE + 1)
+    for name, data in (("small", small), ("large", large)):
+        (tmp_path / name).write_bytes(data)
+    with (tmp_path / "small").open("rb") as source, (tmp_path / "a").open("w+b") as dest:
+        copied = filecopy.copy_small(source.fileno(), dest.fileno(), limit=len(small))
+    assert copied == filecopy.Copied(hashlib.sha256(small).hexdigest(), len(small), small[:HEAD_BYTES])
+    assert (tmp_path / "a").read_bytes() == small
+    with (
+        (tmp_path / "small").open("rb") as source,
+        (tmp_path / "b").open("w+b") as dest,
+        pytest.raises(TooLarge),
+    ):
+        filecopy.copy_small(source.fileno(), dest.fileno(), limit=len(small) - 1)
+    with (tmp_path / "large").open("rb") as source, (tmp_path / "c").open("w+b") as dest:
+        assert filecopy.copy_small(source.fileno(), dest.fileno(), limit=2**40) is None
+    assert (tmp_path / "b").read_bytes() == (tmp_path / "c").read_bytes() == b""  # nothing written

@@ -12,6 +12,9 @@ read-only just behind the copy, so it is the hash of exactly the bytes stored. W
 kernel cannot copy between the two files either (a special file, another file system on an
 old kernel, no ``copy_file_range``), ``copy_hashed`` gives None before writing a byte and
 the pump writes through the page cache.
+
+A small regular file (a thumbnail, a page of text) is read and written in one go: at that
+size the pump's buffers and threads cost more than the copy.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from exhibits.storage.base import HEAD_BYTES, Progress, Pump
 from exhibits.storage.writeback import FileAppender, start_writeback, supports_direct_io
 
 STEP = 16 * 2**20  # bytes per kernel copy, and per mapping hashed
+SMALL_FILE = 256 * 2**10  # copied in one read and one write (copy_small)
 _UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
@@ -150,17 +154,21 @@ def copy_into(
     stop: threading.Event | None = None,
 ) -> Copied:
     """Copy everything readable from ``source`` into the empty temporary file ``dest_fd``:
-    through the pump with direct I/O where ``dest_fd``'s file system takes it (reads on this
+    a small regular file in one read and one write (``copy_small``), anything else through
+    the pump with direct I/O where ``dest_fd``'s file system takes it (reads on this
     thread, hashing and writing on two others), else in the kernel where ``source`` is an
     unread regular file, else through the pump and the page cache. Either way the bytes are
     on their way to disk as they go, so the caller's fdatasync finds little left to write."""
+    source_fd = regular_file(source)
+    if source_fd is not None and (small := copy_small(source_fd, dest_fd, limit=limit)) is not None:
+        if progress:
+            progress(small.size)
+        return small
     direct = supports_direct_io(dest_fd)
-    if not direct:
-        source_fd = regular_file(source)
-        if source_fd is not None:
-            copied = copy_hashed(source_fd, dest_fd, limit=limit, progress=progress, stop=stop)
-            if copied is not None:
-                return copied
+    if not direct and source_fd is not None:
+        copied = copy_hashed(source_fd, dest_fd, limit=limit, progress=progress, stop=stop)
+        if copied is not None:
+            return copied
     append = FileAppender(dest_fd, use_direct=direct)
 
     def write(chunk: memoryview) -> None:
@@ -174,6 +182,25 @@ def copy_into(
     finally:
         append.finish()
     return Copied(pump.sha256, pump.size, pump.head)
+
+
+def copy_small(source_fd: int, dest_fd: int, *, limit: int) -> Copied | None:
+    """A regular file of at most SMALL_FILE bytes, copied in one read and one write (the
+    caller's fdatasync makes it durable); None, with nothing written, for a larger one.
+    For a processor's thumbnail, the pump's buffers and direct I/O cost far more than the
+    bytes themselves."""
+    if os.fstat(source_fd).st_size > SMALL_FILE:
+        return None
+    data = os.pread(source_fd, SMALL_FILE + 1, 0)
+    if len(data) > SMALL_FILE:  # it grew meanwhile
+        return None
+    if len(data) > limit:
+        raise TooLarge(f"larger than the {limit:,}-byte limit")
+    with memoryview(data) as view:
+        written = 0
+        while written < len(data):
+            written += os.pwrite(dest_fd, view[written:], written)
+    return Copied(hashlib.sha256(data).hexdigest(), len(data), data[:HEAD_BYTES])
 
 
 def regular_file(source: BinaryIO) -> int | None:
