@@ -78,3 +78,40 @@ class Gate(Processor):
         while not (folder / "open").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         return Result(facts={"gate": "passed"})
+
+
+class Sketcher(Processor):
+    """Makes one derivative with a long label and facts of its own, for a dependant."""
+
+    name = "test-sketcher"
+    version = "1"
+    accepts = ("text/plain",)
+
+    def run(self, ctx: Context) -> Result:
+        sketch = ctx.workdir / "sketch.txt"
+        sketch.write_text(ctx.input_path.read_text().upper())
+        label = "sketch " + "x" * 300  # longer than a derivative's row keeps
+        derivative = Derivative("sketch", sketch, "text/plain", label, {"lines": 1, "tags": ["a", "b"]})
+        return Result(facts={"words": len(ctx.input_path.read_text().split())}, derivatives=[derivative])
+
+
+class Tracer(Processor):
+    """Keeps, as its facts, exactly what it was given of the sketcher's outputs."""
+
+    name = "test-tracer"
+    version = "1"
+    accepts = ("text/plain",)
+    depends_on = ("test-sketcher",)
+
+    def run(self, ctx: Context) -> Result:
+        given = [
+            {
+                "kind": d.kind,
+                "label": d.label,
+                "mime_type": d.mime_type,
+                "facts": d.facts,
+                "text": path.read_text(),
+            }
+            for d, path in ctx.dependency_derivatives["test-sketcher"]
+        ]
+        return Result(facts={"facts": ctx.dependency_facts["test-sketcher"], "derivatives": given})

@@ -4,6 +4,7 @@ as a job with a clear reason, nothing is lost, and nothing is recorded twice."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -210,3 +211,87 @@ def test_slots_keep_about_a_quarter_second_of_work_claimed_ahead(vault):
         worker._paced(30.0)  # video: never more than one held back from other workers
     assert worker.ahead == 1
     worker.sweeper.shutdown()
+
+
+def test_a_slot_prepares_its_next_job_while_the_runner_runs_the_one_before(vault, add, drain, tmp_path):
+    """So that the runner goes straight from one job to the next: the slot's own work
+    (work directory, inputs, dependencies' outputs) overlaps the processor's run."""
+    from exhibits.processing.execute import JobExecutor
+    from tests.processing.conftest import make_jpeg
+
+    calls: list[tuple[str, str]] = []
+    real = {name: getattr(JobExecutor, name) for name in ("prepare", "start", "finish")}
+
+    def traced(name):
+        def call(self, job):
+            claimed = getattr(job, "claimed", job)
+            calls.append((name, claimed.id))
+            return real[name](self, job)
+
+        return call
+
+    add(*[make_jpeg(tmp_path / f"photo-{n}.jpg", colour=(n * 40, 30, 30)) for n in range(4)])
+    for name in real:
+        setattr(JobExecutor, name, traced(name))
+    try:
+        drain(concurrency=1)
+    finally:
+        for name, function in real.items():
+            setattr(JobExecutor, name, function)
+    with vault.reading() as session:
+        states = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    assert set(states) == {"done"}
+    started = [job for name, job in calls if name == "start"]
+    assert len(started) == states["done"] == len(set(started))  # each job ran once
+    overlapped = 0
+    for earlier, later in itertools.pairwise(started):
+        window = calls[calls.index(("start", earlier)) : calls.index(("finish", earlier))]
+        overlapped += ("prepare", later) in window
+    assert overlapped >= len(started) // 2  # mostly: a job claimed ahead is there to prepare
+
+
+def test_a_dependant_is_given_what_its_dependency_recorded_from_the_worker_s_memory(vault, add, tmp_path):
+    """The worker keeps what it has just recorded, so that a dependant (entities on OCR) is
+    prepared without reading it back; what the dependant is given is what the rows say."""
+    from exhibits.processing.execute import JobExecutor
+    from exhibits.processing.worker import EmbeddedWorker
+
+    class Plugin:
+        @hookimpl
+        def exhibits_processors(self):
+            return [helpers.Sketcher, helpers.Tracer]
+
+    plugin_manager().register(Plugin(), name="test-dependants")
+    vault.processing.__dict__.pop("registry", None)
+    read_back = []
+    real = JobExecutor._dependency_outputs
+    JobExecutor._dependency_outputs = lambda self, ids: read_back.append(ids) or real(self, ids)
+    try:
+        note = tmp_path / "note.txt"
+        note.write_text("three small words")
+        sha256 = add(note)[0].sha256
+        worker = EmbeddedWorker(vault, concurrency=1, until_idle=True)
+        vault.processing.settings.poll_seconds = 0.1
+        worker.run()
+        jobs = jobs_of(vault, sha256)
+        assert jobs["test-sketcher"].status == jobs["test-tracer"].status == "done"
+        recorded = real(worker.recorder, [jobs["test-sketcher"].id])
+        traced = real(worker.recorder, [jobs["test-tracer"].id])[0][jobs["test-tracer"].id]
+    finally:
+        JobExecutor._dependency_outputs = real
+        plugin_manager().unregister(name="test-dependants")
+        vault.processing.__dict__.pop("registry", None)
+    assert read_back == []  # prepared from memory
+    facts, rows = recorded
+    assert traced["facts"] == facts[jobs["test-sketcher"].id] == {"words": 3}
+    (row,) = rows[jobs["test-sketcher"].id]
+    assert traced["derivatives"] == [
+        {
+            "kind": row.kind,
+            "label": row.label,
+            "mime_type": row.mime_type,
+            "facts": row.facts,
+            "text": "THREE SMALL WORDS",
+        }
+    ]
+    assert len(row.label) == 200

@@ -1,9 +1,9 @@
 """Running claimed jobs: inputs out of the vault, the processor in its runner, outputs in.
 
-A job goes through three steps: ``perform`` (the processor in its runner), ``store``
-(output files into the blob store) and ``record``. The slow parts happen outside any
-unit of work; the unit that records only writes rows: blob rows, facts, derivatives,
-container members, the custody event and the job's new state. One unit may record
+A job goes through three steps: ``perform`` (the processor in its runner: ``prepare``,
+``start``, ``finish``), ``store`` (output files into the blob store) and ``record``. The
+slow parts happen outside any unit of work; the unit that records only writes rows: blob
+rows, facts, derivatives, container members, the custody event and the job's new state. One unit may record
 several finished jobs (each in its own savepoint, so one job's failure spoils no other)
 and claim the next few. It first checks that this worker still holds each job's lease,
 so a job that another worker took over after a stall is recorded once, by one of them.
@@ -11,8 +11,10 @@ so a job that another worker took over after a stall is recorded once, by one of
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
+import os
 import shutil
 import socket
 import threading
@@ -21,9 +23,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from exhibits.custody.events import EventClass
@@ -35,7 +37,7 @@ from exhibits.ids import new_id
 from exhibits.processing import jobs
 from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job, JobStatus
 from exhibits.processing.processor import Context, Derivative, Processor
-from exhibits.processing.runner import Outcome, Runner
+from exhibits.processing.runner import Outcome, Request, Runner
 from exhibits.storage import IngestResult
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DERIVE_ACTION = "content.derive"
+LABEL_LENGTH = 200  # a derivative's label, as its row keeps it
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,19 @@ class Stored:
 
 
 def worker_name(slot: int | str = 0) -> str:
-    return f"{socket.gethostname()}:{__import__('os').getpid()}:{slot}"
+    return f"{socket.gethostname()}:{os.getpid()}:{slot}"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A job ready to go to a runner (see ``JobExecutor.prepare``)."""
+
+    claimed: jobs.ClaimedJob
+    processor: Processor
+    workdir: Path
+    ctx: Context
+    used: list[str]  # dependencies' derivatives it is given
+    request: Request
 
 
 @dataclass
@@ -69,6 +84,51 @@ class Finished:
     used: list[str] = field(default_factory=list)  # dependencies' derivatives it was given
 
 
+class Output(NamedTuple):
+    """A derivative as its job recorded it (the columns of its row that a dependant needs)."""
+
+    output_sha256: str
+    kind: str
+    mime_type: str
+    label: str
+    facts: dict
+
+
+class RecentOutputs:
+    """The facts and derivatives of the last few thousand jobs this worker recorded done,
+    so that a job depending on one of them (entities on OCR) is prepared without reading
+    them back: a done job's outputs never change. Anything not here is read as usual."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: collections.OrderedDict[str, tuple[dict, list[Output]]] = collections.OrderedDict()
+
+    def keep(self, finished: Finished) -> None:
+        """A job just recorded done (its unit of work has committed)."""
+        result = finished.outcome.result
+        assert result is not None
+        outputs = [
+            Output(item.stored.sha256, d.kind, d.mime_type, d.label[:LABEL_LENGTH], d.facts)
+            for d, item in zip(result.derivatives, finished.stored, strict=False)
+        ]
+        with self._lock:
+            self._jobs[finished.claimed.id] = (result.facts, outputs)
+            while len(self._jobs) > self.SIZE:
+                self._jobs.popitem(last=False)
+
+    def find(self, job_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[Any]]] | None:
+        """Facts and derivatives of these jobs, as ``_dependency_outputs`` gives them; None
+        unless all of them are here."""
+        with self._lock:
+            found = [self._jobs.get(job_id) for job_id in job_ids]
+        if any(entry is None for entry in found):
+            return None
+        pairs = list(zip(job_ids, found, strict=True))
+        return {i: e[0] for i, e in pairs if e}, {i: list(e[1]) for i, e in pairs if e and e[1]}
+
+
 @dataclass
 class Recorded:
     """What one recording unit did: each job's new status (or 'lost', or 'error' where its
@@ -81,10 +141,13 @@ class Recorded:
 class JobExecutor:
     """Runs claimed jobs for one worker slot, through that slot's runner process."""
 
-    def __init__(self, service: ProcessingService, runner: Runner, owner: str) -> None:
+    def __init__(
+        self, service: ProcessingService, runner: Runner, owner: str, recent: RecentOutputs | None = None
+    ) -> None:
         self.service = service
         self.vault = service.vault
         self.runner = runner
+        self.recent = recent
         self.owner = owner
         self._pool: ThreadPoolExecutor | None = None
 
@@ -151,22 +214,38 @@ class JobExecutor:
     def perform(self, claimed: jobs.ClaimedJob) -> Finished:
         """Run the job's processor in this slot's runner (its work directory stays, with the
         outputs in it, until the job is recorded: see ``discard``)."""
+        job = self.prepare(claimed)
+        if isinstance(job, Finished):
+            return job
+        self.start(job)
+        return self.finish(job)
+
+    def prepare(self, claimed: jobs.ClaimedJob) -> Prepared | Finished:
+        """Everything a job's run needs, up to the request its runner will be sent: its work
+        directory, its inputs and its dependencies' outputs. A job with nothing to process
+        is finished here."""
         processor = self.service.registry.get(claimed.processor)
         assert processor is not None and processor.version == claimed.version
-        workdir = workdir_of(self.vault, claimed)
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
+        workdir = _fresh(workdir_of(self.vault, claimed))
         if self.vault.blobs.size(claimed.sha256) == 0:
             return Finished(claimed, processor, Outcome("failed", 0.0, reason=EMPTY_REASON), workdir)
         ctx, used = self._context(claimed, workdir)
-        fault_point("processing.job_started")
-        outcome = self.runner.run(
+        request = Request.of(
             processor,
             ctx,
             time_limit=self.service.time_limit(claimed.processor),
             memory_limit_mb=processor.memory_limit_mb or self.service.settings.memory_limit_mb,
         )
-        return Finished(claimed, processor, outcome, workdir, ctx, used=used)
+        return Prepared(claimed, processor, workdir, ctx, used, request)
+
+    def start(self, job: Prepared) -> None:
+        """Send a prepared job to this slot's runner; ``finish`` waits for its end."""
+        fault_point("processing.job_started")
+        self.runner.start(job.request)
+
+    def finish(self, job: Prepared) -> Finished:
+        outcome = self.runner.finish(job.request)
+        return Finished(job.claimed, job.processor, outcome, job.workdir, job.ctx, used=job.used)
 
     # --- before ----------------------------------------------------------------------------
 
@@ -186,7 +265,9 @@ class JobExecutor:
         facts: dict[str, dict] = {}
         derivatives: dict[str, list[tuple[Derivative, Path]]] = {}
         if claimed.dependencies:
-            found_facts, records = self._dependency_outputs(list(claimed.dependencies.values()))
+            job_ids = list(claimed.dependencies.values())
+            known = self.recent.find(job_ids) if self.recent is not None else None
+            found_facts, records = known if known is not None else self._dependency_outputs(job_ids)
             for name, job_id in claimed.dependencies.items():
                 facts[name] = dict(found_facts.get(job_id) or {})
                 derivatives[name] = []
@@ -209,10 +290,10 @@ class JobExecutor:
         )
         return ctx, used
 
-    def _dependency_outputs(self, job_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[Row]]]:
+    def _dependency_outputs(self, job_ids: list[str]) -> tuple[dict[str, dict], dict[str, list[Any]]]:
         """The facts and the derivative rows (in order) of the dependencies' jobs, in two
         Core statements for them all."""
-        records: dict[str, list[Row]] = {}
+        records: dict[str, list[Any]] = {}
         # A plain connection (rolled back when it goes back to the pool): an ORM session
         # costs more than these two statements.
         with self.vault.db.read_engine.connect() as connection:
@@ -413,7 +494,7 @@ class JobExecutor:
                 "parent_sha256": job.sha256,
                 "output_sha256": item.stored.sha256,
                 "kind": derivative.kind,
-                "label": derivative.label[:200],
+                "label": derivative.label[:LABEL_LENGTH],
                 "mime_type": derivative.mime_type,
                 "size": item.stored.size,
                 "processor": job.processor,
@@ -557,9 +638,32 @@ def workdir_of(vault: Vault, claimed: jobs.ClaimedJob) -> Path:
     return vault.settings.tmp_dir / "jobs" / f"{claimed.id}-{claimed.token[:8]}"
 
 
+def _fresh(workdir: Path) -> Path:
+    """``workdir``, made empty: one mkdir, as it is nearly always new (its name holds the
+    claim's token)."""
+    try:
+        os.mkdir(workdir)
+    except FileNotFoundError:  # the first job since the vault's tmp dir was cleared
+        workdir.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(workdir)
+    except FileExistsError:  # left by a run of this same claim that did not finish
+        shutil.rmtree(workdir, ignore_errors=True)
+        os.mkdir(workdir)
+    return workdir
+
+
 def discard(finished: Finished) -> None:
-    """Remove a job's work directory once its outputs are recorded (or will never be)."""
-    shutil.rmtree(finished.workdir, ignore_errors=True)
+    """Remove a job's work directory once its outputs are recorded (or will never be): the
+    usual layout (files in ``out``, nothing else) by name, anything else through rmtree."""
+    workdir = str(finished.workdir)
+    out = os.path.join(workdir, "out")
+    try:
+        for name in os.listdir(out):
+            os.unlink(os.path.join(out, name))  # a directory refuses: rmtree below
+        os.rmdir(out)
+        os.rmdir(workdir)
+    except OSError:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def cleanup_workdirs(tmp_dir: Path, older_than_seconds: float) -> None:

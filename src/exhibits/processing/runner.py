@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import importlib
 import math
 import os
 import resource
 import select
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -63,35 +65,19 @@ def processor_ref(processor: Processor | type[Processor]) -> str:
 # --- the worker's side ---------------------------------------------------------------------
 
 
-class Runner:
-    def __init__(self) -> None:
-        self._process: subprocess.Popen | None = None
+@dataclass(frozen=True)
+class Request:
+    """One run of a processor, encoded for the runner: made while the runner is still busy
+    with the job before, so that it goes straight on to this one."""
 
-    def _start(self) -> subprocess.Popen:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        return subprocess.Popen(
-            [sys.executable, "-m", "exhibits.processing.runner", str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # its own process group: a timeout kills FFmpeg too
-            close_fds=True,
-        )
+    payload: bytes
+    workdir: Path
+    time_limit: float
+    memory_limit_mb: int
 
-    def run(
-        self,
-        processor: Processor,
-        ctx: Context,
-        *,
-        time_limit: float,
-        memory_limit_mb: int,
-    ) -> Outcome:
-        if self._process is None or self._process.poll() is not None:
-            self._process = self._start()
-        process = self._process
-        assert process.stdin is not None and process.stdout is not None
-        request = {
+    @classmethod
+    def of(cls, processor: Processor, ctx: Context, *, time_limit: float, memory_limit_mb: int) -> Request:
+        message = {
             "processor": processor_ref(processor),
             "sha256": ctx.sha256,
             "mime_type": ctx.mime_type,
@@ -106,25 +92,70 @@ class Runner:
             "time_limit": time_limit,
             "memory_limit": memory_limit_mb * 2**20,
         }
-        started = time.monotonic()
+        return cls(_encode(message), Path(ctx.workdir), time_limit, memory_limit_mb)
+
+
+class Runner:
+    """The worker's handle on one runner process: ``start`` a job, then ``finish`` it."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+        self._started = 0.0
+        self._broken = False
+
+    def _start(self) -> subprocess.Popen:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        return subprocess.Popen(
+            [sys.executable, "-m", "exhibits.processing.runner", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # its own process group: a timeout kills FFmpeg too
+            close_fds=True,
+        )
+
+    def start(self, request: Request) -> None:
+        """Send a job to the runner (started first if need be); ``finish`` waits for it."""
+        if self._process is None or self._process.poll() is not None:
+            self._process = self._start()
+        assert self._process.stdin is not None
+        self._started = time.monotonic()
+        self._broken = False
         try:
-            _send(process.stdin, request)
-            answer = _receive(process.stdout, deadline=started + time_limit)
+            _write(self._process.stdin, request.payload)
+        except (BrokenPipeError, OSError):  # it died meanwhile: said in ``finish``
+            self._broken = True
+
+    def finish(self, request: Request) -> Outcome:
+        """How the job last started ended, waiting at most its time limit from its start."""
+        process, started = self._process, self._started
+        try:
+            if process is None or self._broken:
+                raise BrokenPipeError
+            assert process.stdout is not None
+            answer = _receive(process.stdout, deadline=started + request.time_limit)
         except TimeoutError:
             self.kill()
-            return Outcome("timeout", time.monotonic() - started, reason=_timeout_reason(time_limit))
+            return Outcome("timeout", time.monotonic() - started, reason=_timeout_reason(request.time_limit))
         except (BrokenPipeError, EOFError, OSError, ValueError):
             code = self.kill()
-            return Outcome("crashed", time.monotonic() - started, reason=_crash_reason(code, memory_limit_mb))
+            reason = _crash_reason(code, request.memory_limit_mb)
+            return Outcome("crashed", time.monotonic() - started, reason=reason)
         seconds = float(answer.get("seconds", time.monotonic() - started))
         status = answer["status"]
         if status != "done":
             return Outcome(status, seconds, reason=str(answer.get("reason", "")))
         try:
-            result = _result_from(answer["result"], ctx.workdir)
+            result = _result_from(answer["result"], request.workdir)
         except ValueError as exc:
             return Outcome("failed", seconds, reason=f"internal error in processor: {exc}")
         return Outcome("done", seconds, result=result)
+
+    def run(self, processor: Processor, ctx: Context, *, time_limit: float, memory_limit_mb: int) -> Outcome:
+        request = Request.of(processor, ctx, time_limit=time_limit, memory_limit_mb=memory_limit_mb)
+        self.start(request)
+        return self.finish(request)
 
     def kill(self) -> int | None:
         """Stop the runner and everything it started; returns its exit status."""
@@ -181,19 +212,50 @@ def _derivative_dict(derivative: Derivative) -> dict[str, Any]:
     }
 
 
-def _inside(path: str, workdir: str) -> Path:
-    """A processor's output must be a regular file inside its work directory (``workdir``
-    resolved). String paths: pathlib's resolve cost more than the rest of a small job."""
-    candidate = os.path.join(workdir, path)  # an absolute path stays as it is
-    resolved = os.path.realpath(candidate)
-    inside = resolved.startswith(workdir + os.sep)
-    if not inside or os.path.islink(candidate) or not os.path.isfile(resolved):
+def _inside(path: str, root: str) -> Path:
+    """A processor's output must be a regular file inside its work directory (``root``,
+    resolved), reached through no link."""
+    candidate = os.path.normpath(os.path.join(root, path))  # an absolute path stays as it is
+    inside = candidate.startswith(root + os.sep)
+    if not inside or not stat.S_ISREG(_unlinked(root, candidate[len(root) + 1 :])):
         raise ValueError(f"processor output {path!r} is not a file in its work directory")
-    return Path(resolved)
+    return Path(candidate)
+
+
+def _unlinked(root: str, relative: str) -> int:
+    """The mode of ``root/relative``, checking each name below ``root`` for a link (0 if one
+    is, or if it is missing): a few lstat calls where realpath would make one a name from /."""
+    mode, path = 0, root
+    for name in relative.split(os.sep):
+        path = os.path.join(path, name)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return 0
+        if stat.S_ISLNK(mode):
+            return 0
+    return mode
+
+
+@functools.lru_cache(maxsize=16)
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _work_root(workdir: Path) -> str:
+    """The work directory, resolved. The two names at its end are the job's own and made
+    afresh for each job, so they are checked for links each time; what lies above them
+    (the vault's temporary directory) is resolved once."""
+    text = os.path.abspath(workdir)
+    base = os.path.dirname(os.path.dirname(text))
+    own = text[len(base) :].lstrip(os.sep)
+    if not stat.S_ISDIR(_unlinked(_real(base), own)):
+        raise ValueError("the work directory is not a plain directory")
+    return os.path.join(_real(base), own)
 
 
 def _result_from(data: dict[str, Any], workdir: Path) -> Result:
-    root = os.path.realpath(workdir)
+    root = _work_root(workdir)
     return Result(
         facts=data.get("facts") or {},
         derivatives=[
@@ -214,10 +276,18 @@ def _result_from(data: dict[str, Any], workdir: Path) -> Result:
     )
 
 
-def _send(stream: Any, message: dict[str, Any]) -> None:
+def _encode(message: dict[str, Any]) -> bytes:
     data = orjson.dumps(message, default=_json_default)
-    stream.write(_HEADER.pack(len(data)) + data)
+    return _HEADER.pack(len(data)) + data
+
+
+def _write(stream: Any, payload: bytes) -> None:
+    stream.write(payload)
     stream.flush()
+
+
+def _send(stream: Any, message: dict[str, Any]) -> None:
+    _write(stream, _encode(message))
 
 
 def _read_exact(fd: int, count: int, deadline: float | None) -> bytes:

@@ -33,11 +33,14 @@ from exhibits.processing import jobs
 from exhibits.processing.execute import (
     Finished,
     JobExecutor,
+    Prepared,
+    RecentOutputs,
     cleanup_workdirs,
     discard,
     workdir_of,
     worker_name,
 )
+from exhibits.processing.models import JobStatus
 from exhibits.processing.runner import Runner
 
 if TYPE_CHECKING:
@@ -83,15 +86,18 @@ class EmbeddedWorker:
         self.housekept_at: float | None = None
         self.owner = worker_name("embedded")
         # What this worker holds, under one lock: every job it has a lease on, those claimed
-        # ahead and not started, the runner running each started one, and those it lost.
+        # ahead and not taken by a slot, those a slot has taken and is preparing, the runner
+        # running each started one, and those it lost.
         self.lock = threading.Lock()
         self.held: dict[str, jobs.ClaimedJob] = {}
         self.ready: collections.deque[jobs.ClaimedJob] = collections.deque()
+        self.taken: set[str] = set()
         self.running: dict[str, Runner] = {}
         self.lost: set[str] = set()
         self.pace: float | None = None  # seconds a job has been taking lately
         self.finished: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()  # to the storer
         self.stored: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()  # to the recorder
+        self.recent = RecentOutputs()  # what the recorder recorded, for dependants' inputs
         self.recorder = JobExecutor(self.service, Runner(), self.owner)  # its runner never starts
         self.sweeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exhibits-sweeper")
 
@@ -114,7 +120,7 @@ class EmbeddedWorker:
     @property
     def in_hand(self) -> int:
         """Jobs the slots are running or have claimed ahead (not those being recorded)."""
-        return len(self.ready) + len(self.running)
+        return len(self.ready) + len(self.taken) + len(self.running)
 
     def run(self) -> int:
         """Work until stopped (or, with ``until_idle``, until nothing is left to do).
@@ -159,10 +165,18 @@ class EmbeddedWorker:
 
     def _slot(self, index: int) -> None:
         runner = Runner()
-        executor = JobExecutor(self.service, runner, self.owner)
+        executor = JobExecutor(self.service, runner, self.owner, self.recent)
+        job: Prepared | Finished | None = None
         try:
-            while (claimed := self._next(executor, index)) is not None:
-                self._perform(executor, claimed)
+            while True:
+                if job is None:
+                    claimed = self._next(executor, index)
+                    if claimed is None:
+                        break
+                    job = self._prepared(executor, claimed)
+                    if job is None:
+                        continue
+                job = self._run(executor, job)
         finally:
             runner.close()
             executor.close()
@@ -174,12 +188,9 @@ class EmbeddedWorker:
             with self.lock:
                 if self.stopping.is_set():
                     return None  # jobs claimed ahead are given back (_give_back_unstarted)
-                while self.ready:
-                    claimed = self.ready.popleft()
-                    if claimed.id not in self.lost:
-                        self.running[claimed.id] = executor.runner
-                        return claimed
-                    self._forget(claimed.id)
+                claimed = self._pop_ready()
+                if claimed is not None:
+                    return claimed
                 full = len(self.held) >= self.to_hold + 2 * MAX_BATCH
             if not full:
                 claimed = self._claim(executor)
@@ -195,6 +206,16 @@ class EmbeddedWorker:
             wakeup.wait(self.service.settings.poll_seconds)
             wakeup.clear()
 
+    def _pop_ready(self) -> jobs.ClaimedJob | None:
+        """The first job claimed ahead that is still this worker's (under the lock)."""
+        while self.ready:
+            claimed = self.ready.popleft()
+            if claimed.id not in self.lost:
+                self.taken.add(claimed.id)
+                return claimed
+            self._forget(claimed.id)
+        return None
+
     def _claim(self, executor: JobExecutor) -> jobs.ClaimedJob | None:
         try:
             taken = executor.claim_many(1 + self.ahead, queues=self.queues)
@@ -207,21 +228,59 @@ class EmbeddedWorker:
         with self.lock:
             self.held.update((c.id, c) for c in taken)
             self.ready.extend(taken[1:])
-            self.running[taken[0].id] = executor.runner
+            self.taken.add(taken[0].id)
         return taken[0]
 
-    def _perform(self, executor: JobExecutor, claimed: jobs.ClaimedJob) -> None:
+    def _prepared(self, executor: JobExecutor, claimed: jobs.ClaimedJob | None) -> Prepared | Finished | None:
+        if claimed is None:
+            return None
         try:
-            finished = executor.perform(claimed)
+            return executor.prepare(claimed)
         except Exception:  # the job stays running; its lease will lapse and it is retried
-            log.exception("job %s (%s) could not be completed", claimed.id, claimed.processor)
-            executor.runner.kill()
+            log.exception("job %s (%s) could not be prepared", claimed.id, claimed.processor)
             shutil.rmtree(workdir_of(self.vault, claimed), ignore_errors=True)
             self._drop(claimed, "error")
-            return
+            return None
+
+    def _run(self, executor: JobExecutor, job: Prepared | Finished) -> Prepared | Finished | None:
+        """Run a prepared job to its end. While its processor runs, the slot prepares its
+        next job (one claimed ahead, if any), so the runner goes straight on to it: the
+        runner does not wait on the slot's own work between jobs. Returns that next job."""
+        with self.lock:
+            self.taken.discard(job.claimed.id)
+        if isinstance(job, Finished):  # nothing to run
+            self._hand_on(job)
+            return None
+        with self.lock:
+            lost = job.claimed.id in self.lost  # taken over while it waited
+            if not lost:
+                self.running[job.claimed.id] = executor.runner
+        if lost:
+            shutil.rmtree(job.workdir, ignore_errors=True)
+            self._drop(job.claimed, "lost")
+            return None
+        following = None
+        try:
+            executor.start(job)
+            with self.lock:
+                ahead = None if self.stopping.is_set() else self._pop_ready()
+            following = self._prepared(executor, ahead)
+            finished = executor.finish(job)
+        except Exception:  # the job stays running; its lease will lapse and it is retried
+            log.exception("job %s (%s) could not be completed", job.claimed.id, job.claimed.processor)
+            executor.runner.kill()
+            shutil.rmtree(job.workdir, ignore_errors=True)
+            self._drop(job.claimed, "error")
+            return following
         finally:
             with self.lock:
-                self.running.pop(claimed.id, None)
+                self.running.pop(job.claimed.id, None)
+        self._hand_on(finished)
+        return following
+
+    def _hand_on(self, finished: Finished) -> None:
+        """A finished job goes to the storer, unless another worker has taken it over."""
+        claimed = finished.claimed
         with self.lock:
             lost = claimed.id in self.lost
             self._paced(finished.outcome.seconds)
@@ -282,6 +341,8 @@ class EmbeddedWorker:
         if recorded.claimed:
             self.service.dispatcher.wakeup.set()
         for finished, status in zip(batch, recorded.statuses, strict=True):
+            if status == JobStatus.DONE:
+                self.recent.keep(finished)
             self.sweeper.submit(discard, finished)  # off the recorder's path: rmdir is slow here
             self._drop(finished.claimed, status)
 
@@ -311,6 +372,7 @@ class EmbeddedWorker:
 
     def _forget(self, job_id: str) -> None:
         self.held.pop(job_id, None)
+        self.taken.discard(job_id)
         self.lost.discard(job_id)
 
     # --- leases ------------------------------------------------------------------------------
