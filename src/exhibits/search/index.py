@@ -136,6 +136,7 @@ def replace(session: Session, replacements: Sequence[Docs | Entities], *, embed:
     With ``embed=False`` the pieces wait for ``pending_vectors``/``store_vectors`` (used where
     loading the embedding model would slow an interactive write, such as an ingest).
     """
+    session.flush()  # the rows the new ones name (an exhibit) exist before the Core statements
     for docs, entities in _runs(replacements):
         _replace_docs(session, docs, embed)
         _replace_entities(session, entities)
@@ -187,11 +188,12 @@ def _replace_docs(session: Session, items: list[Docs], embed: bool) -> None:
     if not items:
         return
     places = {item.place for item in items}
-    found = session.execute(  # an ORM select: it flushes what the new rows may name first
-        select(SearchDoc.id, SearchDoc.sha256, SearchDoc.exhibit_id, SearchDoc.layer).where(
-            SearchDoc.sha256.in_(sorted({sha256 for sha256, _, _ in places})),
-            SearchDoc.layer.in_(sorted({layer for _, _, layer in places})),
-        )
+    found = session.execute(
+        _DOCS_OF,
+        {
+            "sha256s": sorted({sha256 for sha256, _, _ in places}),
+            "layers": sorted({layer for _, _, layer in places}),
+        },
     )
     _delete_docs(session, [row.id for row in found if (row.sha256, row.exhibit_id, row.layer) in places])
     rows = [
@@ -226,9 +228,8 @@ def _replace_docs(session: Session, items: list[Docs], embed: bool) -> None:
 def _delete_docs(session: Session, ids: list[int]) -> None:
     for at in range(0, len(ids), _CHUNK):
         chunk = ids[at : at + _CHUNK]
-        session.execute(_vectors.delete().where(_vectors.c.doc_id.in_(chunk)))
-        session.execute(_term_tops.delete().where(_term_tops.c.doc_id.in_(chunk)))
-        session.execute(_docs.delete().where(_docs.c.id.in_(chunk)))
+        for statement in _DELETE_DOCS:
+            session.execute(statement, {"ids": chunk})
 
 
 def _add_vectors(session: Session, ids: list[int], texts: list[str]) -> None:
@@ -289,8 +290,12 @@ def _replace_entities(session: Session, items: list[Entities]) -> None:
     for item in items:
         by_scope.setdefault(item.exhibit_id, set()).add(item.sha256)
     for exhibit_id, sha256s in by_scope.items():
-        held = _occurrences.c.exhibit_id == exhibit_id if exhibit_id else _occurrences.c.exhibit_id.is_(None)
-        session.execute(_occurrences.delete().where(_occurrences.c.sha256.in_(sorted(sha256s)), held))
+        if exhibit_id:
+            session.execute(
+                _DELETE_EXHIBIT_OCCURRENCES, {"sha256s": sorted(sha256s), "exhibit_id": exhibit_id}
+            )
+        else:
+            session.execute(_DELETE_CONTENT_OCCURRENCES, {"sha256s": sorted(sha256s)})
     rows = [_occurrence(item, entity) for item in items for entity in item.entities]
     if rows:
         session.execute(_occurrences.insert(), rows)
@@ -333,18 +338,12 @@ def _enrich_docs(session: Session, items: list[Entities]) -> None:
     if not wanted:
         return
     layers = {layer for places in wanted.values() for layer, _ in places}
-    query = select(
-        _docs.c.id,
-        _docs.c.sha256,
-        _docs.c.exhibit_id,
-        _docs.c.layer,
-        _docs.c.position,
-        _docs.c.locator,
-        _docs.c.text,
-        _docs.c.entity_types,
-    ).where(_docs.c.sha256.in_(sorted({sha256 for sha256, _ in wanted})), _docs.c.layer.in_(sorted(layers)))
+    docs = session.execute(
+        _ENRICHED_DOCS_OF,
+        {"sha256s": sorted({sha256 for sha256, _ in wanted}), "layers": sorted(layers)},
+    )
     changed = []
-    for doc in session.execute(query):
+    for doc in docs:
         places = wanted.get((doc.sha256, doc.exhibit_id))
         found = _found_in(doc, places.get((doc.layer, doc.position), [])) if places else []
         if not found:
@@ -362,7 +361,7 @@ def _enrich_docs(session: Session, items: list[Entities]) -> None:
     # SQLite: the docs' champion entries go, and they are counted again with their new tokens.
     for row, stream in zip(changed, token_streams([c["new_body"] for c in changed]), strict=True):
         row["new_tokens"] = stream
-    session.execute(_term_tops.delete().where(_term_tops.c.doc_id.in_([c["doc"] for c in changed])))
+    session.execute(_DELETE_TERM_TOPS, {"ids": [c["doc"] for c in changed]})
     session.execute(_ENRICH_TOKENS, changed)
     tops.record(session, [(c["doc"], c["new_tokens"]) for c in changed])
 
@@ -386,6 +385,33 @@ _vectors = SearchVector.__table__
 _term_tops = SearchTermTop.__table__
 _occurrences = EntityOccurrence.__table__
 _CHUNK = 10_000  # ids in one IN list
+_sha256s, _layers, _ids = (bindparam(name, expanding=True) for name in ("sha256s", "layers", "ids"))
+_DOCS_OF = select(_docs.c.id, _docs.c.sha256, _docs.c.exhibit_id, _docs.c.layer).where(
+    _docs.c.sha256.in_(_sha256s), _docs.c.layer.in_(_layers)
+)
+_ENRICHED_DOCS_OF = select(
+    _docs.c.id,
+    _docs.c.sha256,
+    _docs.c.exhibit_id,
+    _docs.c.layer,
+    _docs.c.position,
+    _docs.c.locator,
+    _docs.c.text,
+    _docs.c.entity_types,
+).where(_docs.c.sha256.in_(_sha256s), _docs.c.layer.in_(_layers))
+_DELETE_TERM_TOPS = _term_tops.delete().where(_term_tops.c.doc_id.in_(_ids))
+# What refers to a doc goes first: its vector and champion entries, then the doc.
+_DELETE_DOCS = (
+    _vectors.delete().where(_vectors.c.doc_id.in_(_ids)),
+    _DELETE_TERM_TOPS,
+    _docs.delete().where(_docs.c.id.in_(_ids)),
+)
+_DELETE_CONTENT_OCCURRENCES = _occurrences.delete().where(
+    _occurrences.c.sha256.in_(_sha256s), _occurrences.c.exhibit_id.is_(None)
+)
+_DELETE_EXHIBIT_OCCURRENCES = _occurrences.delete().where(
+    _occurrences.c.sha256.in_(_sha256s), _occurrences.c.exhibit_id == bindparam("exhibit_id")
+)
 _INSERT_DOCS = _docs.insert().returning(_docs.c.id, sort_by_parameter_order=True)
 _ENRICH = (
     _docs.update()
