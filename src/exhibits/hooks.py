@@ -76,9 +76,12 @@ class Specs:
         """Return a list of Processor classes (exhibits.processing.processor) to run on content."""
 
     @hookspec
-    def exhibits_processed(self, ctx: Any, vault: Any, sha256: str, processor: Any, result: Any) -> None:
-        """A processor finished on some content; runs inside the unit of work that records its
-        outputs (e.g. to update the search index in the same transaction)."""
+    def exhibits_processed(self, ctx: Any, vault: Any, processed: Any) -> None:
+        """Processors finished on some content: ``processed`` lists their results
+        (exhibits.processing.processor.Processed) in the order the jobs were recorded, all
+        those of one unit of work at once. Runs inside that unit (e.g. to update the search
+        index in the same transaction); handling them in list order must give what handling
+        them one by one would."""
 
     @hookspec
     def exhibits_derivatives(self, vault: Any, session: Any, exhibit_ids: Any) -> Any:

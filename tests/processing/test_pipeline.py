@@ -241,10 +241,13 @@ def test_plugins_hear_of_each_result_inside_the_unit_that_records_it(vault, add,
 
     class SearchIndex:
         @hookimpl
-        def exhibits_processed(self, ctx, vault, sha256, processor, result):
-            # Inside the unit of work: the job's outputs are visible in its session already.
-            facts = ctx.session.scalar(select(ContentFacts.facts).where(ContentFacts.sha256 == sha256))
-            heard.append((processor.name, sha256, sorted(result.facts), facts is not None))
+        def exhibits_processed(self, ctx, vault, processed):
+            # Inside the unit of work: the jobs' outputs are visible in its session already.
+            for item in processed:
+                facts = ctx.session.scalar(
+                    select(ContentFacts.facts).where(ContentFacts.sha256 == item.sha256)
+                )
+                heard.append((item.processor.name, item.sha256, sorted(item.result.facts), facts is not None))
 
     plugin_manager().register(SearchIndex(), name="test-search-index")
     try:

@@ -40,8 +40,8 @@ def test_jobs_recorded_together_are_each_recorded_or_not_on_their_own(vault, add
 
     class Refuses:
         @hookimpl
-        def exhibits_processed(self, ctx, vault, sha256, processor, result):
-            if sha256 == first:
+        def exhibits_processed(self, ctx, vault, processed):
+            if any(item.sha256 == first for item in processed):
                 raise RuntimeError("an index that cannot take this result")
 
     plugin_manager().register(Refuses(), name="test-refuses")

@@ -14,14 +14,14 @@ from exhibits.analysis.entities.processor import EntityProcessor
 from exhibits.analysis.ocr import OcrProcessor
 from exhibits.analysis.transcription import TranscriptionProcessor
 from exhibits.evidence.service import IngestRequest
-from exhibits.processing.processor import Result
+from exhibits.processing.processor import Processed, Result
 
 
 def record(vault, sha256: str, processor, facts: dict) -> None:
     result = Result(facts=facts)
     vault.write(
         lambda ctx: vault.plugins.hook.exhibits_processed(
-            ctx=ctx, vault=vault, sha256=sha256, processor=processor, result=result
+            ctx=ctx, vault=vault, processed=[Processed(sha256, processor, result)]
         )
     )
 

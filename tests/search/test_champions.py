@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from exhibits.analysis.transcription import TranscriptionProcessor
-from exhibits.processing.processor import Result
+from exhibits.processing.processor import Processed, Result
 from exhibits.search import tops
 from exhibits.search.backends import Scope
 from exhibits.search.models import SearchDoc, SearchTermTop
@@ -47,7 +47,7 @@ def record(vault, sha256: str, facts: dict, run: str) -> None:
     result = Result(facts=facts, params={"run": run})
     vault.write(
         lambda ctx: vault.plugins.hook.exhibits_processed(
-            ctx=ctx, vault=vault, sha256=sha256, processor=TranscriptionProcessor, result=result
+            ctx=ctx, vault=vault, processed=[Processed(sha256, TranscriptionProcessor, result)]
         )
     )
 

@@ -22,9 +22,9 @@ def exhibits_processors():
 
 
 @hookimpl
-def exhibits_processed(ctx, vault, sha256, processor, result) -> None:
+def exhibits_processed(ctx, vault, processed) -> None:
     """Keep the outputs analysis and search use, and index them, in the pipeline's unit of work."""
-    vault.analysis.record_result(ctx, sha256, processor, result)
+    vault.analysis.record_results(ctx, processed)
 
 
 @hookimpl

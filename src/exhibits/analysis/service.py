@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,9 @@ from exhibits.db.writer import WriteContext
 from exhibits.errors import InvalidInput, NotFound
 from exhibits.evidence.models import Case, Exhibit, Media
 from exhibits.ids import new_id
-from exhibits.processing.processor import Processor
+from exhibits.processing.processor import Processed, Processor
 from exhibits.search import index
+from exhibits.search.index import Docs, Entities
 
 if TYPE_CHECKING:
     from exhibits.vault import Vault
@@ -106,13 +108,32 @@ def _params(processor: Any, result: Any) -> dict[str, Any]:
     return processor.params() if hasattr(processor, "params") else {}
 
 
-_RESULT_ID = select(AnalysisResult.id).where(
-    AnalysisResult.sha256 == bindparam("sha256"),
-    AnalysisResult.processor == bindparam("processor"),
-    AnalysisResult.version == bindparam("version"),
-    AnalysisResult.params_hash == bindparam("params_hash"),
+ResultKey = tuple[str, str, str, str]  # content, processor, version, parameters hash
+
+
+def _key(item: Processed, params: dict[str, Any]) -> ResultKey:
+    """What a result is kept by: (content, processor, version, parameters hash)."""
+    processor = item.processor
+    return (item.sha256, str(processor.name), str(processor.version), Processor.params_hash(params))
+
+
+def _replacement(key: ResultKey, origin: str, facts: dict[str, Any]) -> Docs | Entities:
+    """What a newly kept result changes in the search or entity index."""
+    sha256, name = key[0], key[1]
+    if name == "entities":
+        return Entities(sha256, origin, facts.get("entities", []))
+    layer = index.LAYER_OF[name]
+    return Docs(sha256, layer, origin, index.PIECES[layer](facts))
+
+
+_results = AnalysisResult.__table__
+_KEPT_KEYS = select(
+    _results.c.id, _results.c.sha256, _results.c.processor, _results.c.version, _results.c.params_hash
+).where(
+    _results.c.sha256.in_(bindparam("sha256s", expanding=True)),
+    _results.c.processor.in_(bindparam("processors", expanding=True)),
 )
-_INSERT_RESULT = AnalysisResult.__table__.insert()
+_INSERT_RESULT = _results.insert()
 
 
 class AnalysisService:
@@ -121,39 +142,60 @@ class AnalysisService:
 
     # --- machine outputs (called by the pipeline, inside its unit of work) -------------------
 
-    def record_result(self, ctx: WriteContext, sha256: str, processor: Any, result: Any) -> str | None:
-        """Keep a run's facts (OCR, transcript, entities...) and index them; returns the
-        record's id (None for a processor analysis does not keep)."""
-        name = str(processor.name)
-        if name not in KEPT:
-            return None
-        params = _params(processor, result)
-        key = {
+    def record_results(self, ctx: WriteContext, processed: Sequence[Processed]) -> list[str | None]:
+        """Keep runs' facts (OCR, transcript, entities...) and index them, with the outcome of
+        keeping them one by one in order; returns each record's id (None for a processor
+        analysis does not keep). Core statements per batch, not per result: one read of the
+        keys already kept, one insert of the new records, the index's writes (index.replace)."""
+        wanted = [(n, item) for n, item in enumerate(processed) if str(item.processor.name) in KEPT]
+        ids: list[str | None] = [None] * len(processed)
+        if not wanted:
+            return ids
+        params = {n: _params(item.processor, item.result) for n, item in wanted}
+        keys = {n: _key(item, params[n]) for n, item in wanted}
+        kept = self._kept(ctx.session, list(keys.values()))
+        rows, replacements = [], []
+        for n, item in wanted:
+            key = keys[n]
+            if key not in kept:  # a result kept already (a job run again) is not indexed again
+                kept[key] = new_id()
+                rows.append(self._row(kept[key], key, params[n], item.result.facts))
+                replacements.append(_replacement(key, kept[key], item.result.facts))
+            ids[n] = kept[key]
+        if rows:
+            ctx.session.execute(_INSERT_RESULT, rows)
+            index.replace(ctx.session, replacements)
+        return ids
+
+    @staticmethod
+    def _kept(session: Session, keys: list[ResultKey]) -> dict[ResultKey, str]:
+        """The ids of the results already kept under these keys."""
+        found = session.execute(
+            _KEPT_KEYS,
+            {"sha256s": sorted({k[0] for k in keys}), "processors": sorted({k[1] for k in keys})},
+        )
+        wanted = set(keys)
+        kept: dict[ResultKey, str] = {}
+        for row in found:
+            key = (row.sha256, row.processor, row.version, row.params_hash)
+            if key in wanted:
+                kept[key] = row.id
+        return kept
+
+    def _row(
+        self, row_id: str, key: ResultKey, params: dict[str, Any], facts: dict[str, Any]
+    ) -> dict[str, Any]:
+        sha256, name, version, params_hash = key
+        return {
+            "id": row_id,
             "sha256": sha256,
             "processor": name,
-            "version": str(processor.version),
-            "params_hash": Processor.params_hash(params),
+            "version": version,
+            "params_hash": params_hash,
+            "params": params,
+            "facts": facts,
+            "recorded_at": self.vault.now(),  # each its own time: the latest result is the later one
         }
-        session = ctx.session
-        # Core statements: once per OCR or entities job, the ORM's query, object and flush
-        # cost more than the row.
-        existing = session.scalar(_RESULT_ID, key)
-        if existing is not None:
-            return existing  # the same job ran again: same outputs, nothing new to index
-        row_id = new_id()
-        session.execute(
-            _INSERT_RESULT,
-            {**key, "id": row_id, "params": params, "facts": result.facts, "recorded_at": self.vault.now()},
-        )
-        if name == "entities":
-            index.replace_entities(
-                session, sha256=sha256, origin=row_id, entities=result.facts.get("entities", [])
-            )
-        else:
-            layer = index.LAYER_OF[name]
-            pieces = index.PIECES[layer](result.facts)
-            index.replace_docs(session, sha256=sha256, layer=layer, origin=row_id, pieces=pieces)
-        return row_id
 
     @staticmethod
     def latest_result(session: Session, sha256: str, processor: str) -> AnalysisResult | None:

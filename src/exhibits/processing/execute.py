@@ -36,7 +36,7 @@ from exhibits.faults import fault_point
 from exhibits.ids import new_id
 from exhibits.processing import jobs
 from exhibits.processing.models import ContentFacts, ContentMember, DerivativeRecord, Job, JobStatus
-from exhibits.processing.processor import Context, Derivative, Processor
+from exhibits.processing.processor import Context, Derivative, Processed, Processor
 from exhibits.processing.runner import Outcome, Request, Runner
 from exhibits.storage import IngestResult
 
@@ -449,8 +449,7 @@ class JobExecutor:
                     finished_ids.append(claimed.id)
         rows.insert(session, now)
         session.flush()
-        for finished in announced:
-            self._announce(wctx, finished)
+        self._announce(wctx, announced)
         self.service.dispatcher.after_commit(wctx, jobs.released(session, finished_ids, now))
         return statuses
 
@@ -563,17 +562,20 @@ class JobExecutor:
             },
         )
 
-    def _announce(self, wctx: WriteContext, finished: Finished) -> None:
-        """After the batch's rows are written: the items a container's members make, and
-        what plugins keep of the result (analysis indexes OCR and entities)."""
-        job, result = finished.claimed, finished.outcome.result
-        assert result is not None
-        if result.children:  # only a run that found members can change which items exist
-            self.service.materialise_members(wctx, job.sha256)
-        result.params = dict(job.params)  # what this run was keyed by, for plugins that record it
-        self.vault.plugins.hook.exhibits_processed(
-            ctx=wctx, vault=self.vault, sha256=job.sha256, processor=finished.processor, result=result
-        )
+    def _announce(self, wctx: WriteContext, announced: list[Finished]) -> None:
+        """After the batch's rows are written: the items containers' members make, then what
+        plugins keep of the results (analysis indexes OCR and entities), told of the whole
+        batch at once so that they can write it with statements per batch."""
+        processed = []
+        for finished in announced:
+            job, result = finished.claimed, finished.outcome.result
+            assert result is not None
+            if result.children:  # only a run that found members can change which items exist
+                self.service.materialise_members(wctx, job.sha256)
+            result.params = dict(job.params)  # what this run was keyed by, for plugins that record it
+            processed.append(Processed(job.sha256, finished.processor, result))
+        if processed:
+            self.vault.plugins.hook.exhibits_processed(ctx=wctx, vault=self.vault, processed=processed)
 
 
 _INSERT_DERIVATIVE = DerivativeRecord.__table__.insert()

@@ -66,6 +66,16 @@ class Result:
     params: dict[str, Any] | None = None  # set by the pipeline: the parameters the job ran with
 
 
+@dataclass(frozen=True)
+class Processed:
+    """A processor's result on some content, as the pipeline tells plugins of it
+    (``exhibits_processed``); ``processor`` is the class or an instance."""
+
+    sha256: str
+    processor: Any
+    result: Result
+
+
 @dataclass
 class Context:
     """What a processor may read: its input, its parameters, and its dependencies' outputs."""

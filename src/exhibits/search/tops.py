@@ -164,12 +164,6 @@ def rank(session: Session, terms: list[str]) -> tuple[list[tuple[int, float]], b
 # --- keeping the lists in step, inside the indexing unit of work ------------------------------
 
 
-def tokenise(docs: list[SearchDoc]) -> None:
-    """Set each doc's tokens from its body (SQLite only; call before the docs are flushed)."""
-    for doc, stream in zip(docs, token_streams([d.body for d in docs]), strict=True):
-        doc.tokens = stream
-
-
 def record(session: Session, docs: Iterable[tuple[int, str]]) -> None:
     """Docs (id, tokens) just indexed: count them in their frequent tokens' doc counts, and add
     them to those tokens' champion lists where they weigh at least the list's floor."""
