@@ -3,10 +3,11 @@
 A job goes through three steps: ``perform`` (the processor in its runner: ``prepare``,
 ``start``, ``finish``), ``store`` (output files into the blob store) and ``record``. The
 slow parts happen outside any unit of work; the unit that records only writes rows: blob
-rows, facts, derivatives, container members, the custody event and the job's new state. One unit may record
-several finished jobs (each in its own savepoint, so one job's failure spoils no other)
-and claim the next few. It first checks that this worker still holds each job's lease,
-so a job that another worker took over after a stall is recorded once, by one of them.
+rows, facts, derivatives, container members, the custody event and the job's new state.
+One unit may record several finished jobs (each in its own savepoint, so one job's
+failure spoils no other) and claim the next few. It first checks that this worker still
+holds each job's lease, so a job that another worker took over after a stall is recorded
+once, by one of them.
 """
 
 from __future__ import annotations

@@ -152,11 +152,6 @@ class Runner:
             return Outcome("failed", seconds, reason=f"internal error in processor: {exc}")
         return Outcome("done", seconds, result=result)
 
-    def run(self, processor: Processor, ctx: Context, *, time_limit: float, memory_limit_mb: int) -> Outcome:
-        request = Request.of(processor, ctx, time_limit=time_limit, memory_limit_mb=memory_limit_mb)
-        self.start(request)
-        return self.finish(request)
-
     def kill(self) -> int | None:
         """Stop the runner and everything it started; returns its exit status."""
         process, self._process = self._process, None

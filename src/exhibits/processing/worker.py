@@ -248,13 +248,12 @@ class EmbeddedWorker:
         runner does not wait on the slot's own work between jobs. Returns that next job."""
         with self.lock:
             self.taken.discard(job.claimed.id)
+            lost = job.claimed.id in self.lost  # taken over while it waited
+            if isinstance(job, Prepared) and not lost:
+                self.running[job.claimed.id] = executor.runner
         if isinstance(job, Finished):  # nothing to run
             self._hand_on(job)
             return None
-        with self.lock:
-            lost = job.claimed.id in self.lost  # taken over while it waited
-            if not lost:
-                self.running[job.claimed.id] = executor.runner
         if lost:
             shutil.rmtree(job.workdir, ignore_errors=True)
             self._drop(job.claimed, "lost")

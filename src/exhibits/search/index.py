@@ -386,8 +386,9 @@ _term_tops = SearchTermTop.__table__
 _occurrences = EntityOccurrence.__table__
 _CHUNK = 10_000  # ids in one IN list
 _sha256s, _layers, _ids = (bindparam(name, expanding=True) for name in ("sha256s", "layers", "ids"))
+_IN_CONTENTS_AND_LAYERS = (_docs.c.sha256.in_(_sha256s), _docs.c.layer.in_(_layers))
 _DOCS_OF = select(_docs.c.id, _docs.c.sha256, _docs.c.exhibit_id, _docs.c.layer).where(
-    _docs.c.sha256.in_(_sha256s), _docs.c.layer.in_(_layers)
+    *_IN_CONTENTS_AND_LAYERS
 )
 _ENRICHED_DOCS_OF = select(
     _docs.c.id,
@@ -398,7 +399,7 @@ _ENRICHED_DOCS_OF = select(
     _docs.c.locator,
     _docs.c.text,
     _docs.c.entity_types,
-).where(_docs.c.sha256.in_(_sha256s), _docs.c.layer.in_(_layers))
+).where(*_IN_CONTENTS_AND_LAYERS)
 _DELETE_TERM_TOPS = _term_tops.delete().where(_term_tops.c.doc_id.in_(_ids))
 # What refers to a doc goes first: its vector and champion entries, then the doc.
 _DELETE_DOCS = (
